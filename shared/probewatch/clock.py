@@ -1,0 +1,24 @@
+"""The current time, in one place, so the local stack can run on a simulated clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+_frozen: datetime | None = None
+
+
+def utcnow() -> datetime:
+    return _frozen if _frozen is not None else datetime.now(UTC)
+
+
+@contextmanager
+def frozen(moment: datetime) -> Iterator[None]:
+    """Make utcnow() return `moment` inside the block (the demo's simulated clock)."""
+    global _frozen
+    previous, _frozen = _frozen, moment.astimezone(UTC)
+    try:
+        yield
+    finally:
+        _frozen = previous

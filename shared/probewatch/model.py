@@ -1,0 +1,177 @@
+"""The domain objects every stage passes along.
+
+Plain dataclasses: no AWS, no I/O. The store (probewatch.store) turns them into items and back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+Action = Literal["block", "allow", "unknown"]
+
+
+def iso_z(moment: datetime | None) -> str | None:
+    """ISO-8601 UTC to the second, ending in Z (the form every contract and report uses)."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(text: str | None) -> datetime | None:
+    """Inverse of iso_z; also accepts offsets and fractional seconds. None stays None."""
+    if not text:
+        return None
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+@dataclass(slots=True)
+class ProbeEvent:
+    """One packet or connection a firewall logged, normalised.
+
+    `time` is timezone-aware UTC or None when the log line carries no time at all.
+    `tcp_flags` is the flags the line shows (e.g. "SYN", "ACK RST"), upper case, or None.
+    """
+
+    time: datetime | None
+    src_ip: str
+    src_port: int | None
+    dst_ip: str | None
+    dst_port: int | None
+    proto: str
+    action: Action
+    format: str
+    raw: str
+    tcp_flags: str | None = None
+    reporter: str | None = None
+    # "ids" for an IDS alert on payload, "established" for a completed handshake: stronger
+    # evidence than a lone SYN, which may come from a spoofed address.
+    evidence: str | None = None
+    line_no: int | None = None
+
+    def to_json(self, **extra: Any) -> dict[str, Any]:
+        """The `probewatch parse --json` shape (see DESIGN.md, contracts)."""
+        out: dict[str, Any] = dict(extra)
+        out.update(
+            format=self.format,
+            time=iso_z(self.time),
+            src_ip=self.src_ip,
+            src_port=self.src_port,
+            dst_ip=self.dst_ip,
+            dst_port=self.dst_port,
+            proto=self.proto,
+            action=self.action,
+            tcp_flags=self.tcp_flags,
+            evidence=self.evidence,
+            raw=self.raw,
+        )
+        return out
+
+    def event_id(self, submission_id: str) -> str:
+        """Deterministic id: the same line of the same email always gets the same id."""
+        digest = hashlib.sha256(f"{submission_id}\0{self.line_no}\0{self.raw}".encode()).hexdigest()
+        return digest[:20]
+
+
+@dataclass(slots=True)
+class Rejection:
+    """A line that looked like a firewall log but cannot be trusted, and why."""
+
+    reason: str
+    raw: str
+    format: str | None = None
+
+
+@dataclass(slots=True)
+class Submission:
+    """One email a reporter forwarded, and what became of it."""
+
+    submission_id: str
+    reporter: str
+    received_at: datetime
+    s3_key: str
+    status: Literal["accepted", "no-events", "rejected"]
+    reason: str | None = None
+    subject: str | None = None
+    formats: dict[str, int] = field(default_factory=dict)
+    events_stored: int = 0
+    rejected: dict[str, int] = field(default_factory=dict)
+    rejected_examples: dict[str, str] = field(default_factory=dict)
+    clock_offset_seconds: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["received_at"] = iso_z(self.received_at)
+        return data
+
+
+@dataclass(slots=True)
+class Contact:
+    """A mailbox that may act on reports for an address, with where we learned it."""
+
+    email: str
+    source: str  # "rdap", "abusix", "rfc2142", "fallback"
+    confidence: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"email": self.email, "source": self.source, "confidence": self.confidence}
+
+
+IncidentStatus = Literal[
+    "open",  # collecting events
+    "held",  # final, waiting out a reporter's review window
+    "queued",  # on the send queue
+    "sent",  # delivered to SES; may still bounce
+    "undeliverable",  # every mailbox in the chain bounced
+    "not-reported",  # final, and a rule said no (reason in `decision`)
+    "cancelled",  # a reporter cancelled it during review
+    "closed",  # quiet for 7 days after a report
+]
+
+
+@dataclass(slots=True)
+class EvidenceLine:
+    """One event as it appears in a report: only parsed fields, never free text."""
+
+    time: str  # ISO Z
+    proto: str
+    src_ip: str
+    src_port: int | None
+    dst_masked: str | None
+    dst_port: int | None
+    tcp_flags: str | None
+    action: str
+    reporter_no: int  # 1-based: reporters are numbered, never named, in reports
+
+
+@dataclass(slots=True)
+class Incident:
+    """All reportable activity of one source IP inside one 72-hour window."""
+
+    incident_id: str
+    src_ip: str
+    status: IncidentStatus
+    opened_at: datetime
+    first_seen: datetime
+    last_seen: datetime
+    event_count: int = 0
+    dst_ports: list[int] = field(default_factory=list)
+    protocols: list[str] = field(default_factory=list)
+    tcp_flags: list[str] = field(default_factory=list)
+    reporters: list[str] = field(default_factory=list)
+    masked_destinations: list[str] = field(default_factory=list)
+    evidence: str = "unknown"  # "syn-only", "udp", "established", "ids", "mixed"
+    decision: str = ""  # why it was or was not reported, for people
+    evidence_lines: list[EvidenceLine] = field(default_factory=list)
+    filtered: dict[str, int] = field(default_factory=dict)  # reason -> dropped events
+    contacts: list[Contact] = field(default_factory=list)
+    contact_index: int = 0
+    ptr: str | None = None
+    network: dict[str, Any] = field(default_factory=dict)
+    previous_incident: str | None = None
+    finalized_at: datetime | None = None
+    hold_until: datetime | None = None
+    sent_at: datetime | None = None
+    message_id: str | None = None

@@ -1,0 +1,1 @@
+"""DynamoDB access: the only package that knows keys and indexes (see keys.py)."""
