@@ -175,3 +175,26 @@ class Incident:
     hold_until: datetime | None = None
     sent_at: datetime | None = None
     message_id: str | None = None
+
+
+@dataclass(slots=True)
+class Reporter:
+    """Someone who forwards alerts. Everything they declare narrows what may be reported."""
+
+    email: str
+    status: Literal["active", "paused", "pending", "stopped"] = "active"
+    tz: str = "UTC"
+    mask_octets: int = 2  # lower octets hidden in reports: 2 -> a.b.0.0, 3 -> a.0.0.0
+    review: bool = False  # hold finalized incidents so the reporter can CANCEL them
+    digest: Literal["daily", "off"] = "daily"
+    identify: bool = False  # opt in to having their address named in reports
+    # Declared by the reporter: their ISP's networks/ASNs, resolvers, the IRC servers they use,
+    # and their own public address. Traffic from these is never reported.
+    isp_networks: list[str] = field(default_factory=list)
+    isp_asns: list[int] = field(default_factory=list)
+    resolvers: list[str] = field(default_factory=list)
+    irc_servers: list[str] = field(default_factory=list)
+    public_ips: list[str] = field(default_factory=list)
+    # "I scanned myself at T": ISO times; probes within an hour of one are not reported.
+    self_scans: list[str] = field(default_factory=list)
+    created_at: str | None = None
