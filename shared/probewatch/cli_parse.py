@@ -1,0 +1,144 @@
+"""`probewatch parse`: firewall logs or .eml files -> one JSON event per line (or --stats).
+
+Contract (DESIGN.md): `probewatch parse --json FILE...` (`-` = stdin) prints one JSON object
+per event with `input` (the path as given) plus the ProbeEvent fields; `--tz ZONE` is the
+zone for times written without one; `--stats` prints counts instead. Text with no firewall
+lines prints nothing and exits 0. Exit 2 when a file cannot be read or the zone is unknown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import datetime
+from email import policy
+from email.parser import BytesParser
+from typing import Any
+
+from probewatch.parsers import ParseResult, parse_text
+from probewatch.parsers.timestamps import resolve_zone
+
+# Header names that start an RFC 5322 message; a log file never starts with one of these.
+_MAIL_HEADERS = (
+    b"received:", b"return-path:", b"from:", b"message-id:", b"mime-version:", b"date:",
+    b"delivered-to:", b"x-", b"subject:", b"to:", b"dkim-signature:", b"arc-", b"authentication-results:",
+)  # fmt: skip
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("files", nargs="+", metavar="FILE", help="log text or .eml; - for stdin")
+    parser.add_argument("--json", action="store_true", help="one JSON object per event (default)")
+    parser.add_argument("--stats", action="store_true", help="print counts instead of events")
+    parser.add_argument("--tz", default="UTC", help="zone for times written without one")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        zone = resolve_zone(args.tz)
+    except ValueError as exc:
+        print(f"probewatch parse: {exc}", file=sys.stderr)
+        return 2
+    status = 0
+    total = ParseResult()
+    seconds = 0.0
+    out = sys.stdout
+    for path in args.files:
+        try:
+            data = sys.stdin.buffer.read() if path == "-" else _read(path)
+        except OSError as exc:
+            print(f"probewatch parse: {path}: {exc.strerror or exc}", file=sys.stderr)
+            status = 2
+            continue
+        started = time.perf_counter()
+        result = ParseResult()
+        for text, reference in _texts(path, data):
+            result.extend(parse_text(text, tz=zone, received_at=reference, check_age=False))
+        seconds += time.perf_counter() - started
+        total.extend(result)
+        if not args.stats:
+            for event in result.events:
+                out.write(json.dumps(event.to_json(input=path, line=event.line_no)) + "\n")
+    if args.stats:
+        _print_stats(total, seconds, as_json=args.json)
+    return status
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def _texts(path: str, data: bytes) -> list[tuple[str, datetime | None]]:
+    """(text, year reference) pairs: the file itself, or the text parts of an email."""
+    if path.lower().endswith(".eml") or data.lstrip()[:40].lower().startswith(_MAIL_HEADERS):
+        return _email_texts(data)
+    return [(_decode(data), None)]
+
+
+def _email_texts(data: bytes) -> list[tuple[str, datetime | None]]:
+    try:
+        from probewatch.mail.inbound import read_email
+    except ImportError:
+        return _stdlib_email_texts(data)
+    from probewatch.errors import MailRejected
+
+    try:
+        mail = read_email(data)
+    except MailRejected as exc:
+        print(f"probewatch parse: email not read: {exc.reason}", file=sys.stderr)
+        return []
+    reference = getattr(mail, "date", None) or getattr(mail, "received_at", None)
+    return [(part.text, reference) for part in mail.texts]
+
+
+def _stdlib_email_texts(data: bytes) -> list[tuple[str, datetime | None]]:
+    """Plain-text parts via the standard library, for when the mail module is absent."""
+    message = BytesParser(policy=policy.default).parsebytes(data)
+    reference = None
+    date = message["date"]
+    if date is not None:
+        try:
+            reference = date.datetime
+        except (AttributeError, TypeError, ValueError):
+            reference = None
+    texts = []
+    for part in message.walk():
+        if part.get_content_maintype() == "text" and not part.is_multipart():
+            try:
+                texts.append((str(part.get_content()), reference))
+            except (LookupError, ValueError):
+                payload = part.get_payload(decode=True) or b""
+                texts.append((_decode(payload), reference))
+    return texts
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def _print_stats(result: ParseResult, seconds: float, as_json: bool) -> None:
+    stats: dict[str, Any] = {
+        "lines": result.lines,
+        "events": len(result.events),
+        "formats": dict(sorted(result.formats.items())),
+        "rejected": dict(sorted(result.rejected_by_reason().items())),
+        "seconds": round(seconds, 3),
+        "lines_per_second": round(result.lines / seconds) if seconds > 0 else None,
+    }
+    if as_json:
+        print(json.dumps(stats))
+        return
+    for key, value in stats.items():
+        if isinstance(value, dict):
+            print(f"{key}:")
+            for name, count in value.items():
+                print(f"  {name}: {count}")
+        else:
+            print(f"{key}: {value}")

@@ -1,0 +1,195 @@
+"""`probewatch demo`: the whole pipeline on the local stack, on a simulated clock.
+
+moto (server mode, loopback) stands in for AWS; loopback DNS and RDAP servers answer from
+recordings bundled in the package. The real Lambda handlers run in-process with the real
+trigger shapes: S3 notification on SQS -> ingest, scheduled events -> aggregate and digest,
+send-queue messages -> send, SES events on SNS -> feedback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from contextlib import ExitStack
+from datetime import datetime, timedelta
+from email import message_from_bytes, policy
+from email.utils import format_datetime, parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+
+from probewatch.clock import frozen
+from probewatch.local import handlers
+from probewatch.local.moto_server import local_aws, sent_messages
+from probewatch.model import iso_z
+
+REPO = Path(__file__).resolve().parents[3]
+DEFAULT_EMAILS = REPO / "events" / "emails"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+STEP = timedelta(minutes=15)
+HORIZON = timedelta(hours=72)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--emails", type=Path, default=DEFAULT_EMAILS,
+                        help="folder of .eml files (and optional reporters.json)")
+    parser.add_argument("--now", help="simulated clock start, ISO-8601 (default: newest Date)")
+    parser.add_argument("--out", type=Path, help="write sent/NNN.eml and summary.json here")
+    parser.add_argument("--live", action="store_true",
+                        help="use the real DNS and RDAP instead of the bundled recordings")
+    parser.add_argument("--quiet", action="store_true", help="print only the summary")
+
+
+def run(args: argparse.Namespace) -> int:
+    emails = sorted(args.emails.glob("*.eml"))
+    if not emails:
+        print(f"no .eml files in {args.emails}", file=sys.stderr)
+        return 2
+    raws = [path.read_bytes() for path in emails]
+    start = _parse_now(args.now) if args.now else max(_date_of(raw) for raw in raws)
+    with ExitStack() as stack:
+        stack.enter_context(local_aws())
+        from probewatch.local.resources import create_stack
+
+        local = create_stack()
+        os.environ.update(local.env())
+        if not args.live:
+            _start_fixture_servers(stack)
+        _register_reporters(local.table_name, args.emails, raws)
+        summary = _drive(local, emails, raws, start)
+        messages = sent_messages()
+    reporters = {r.lower() for r in summary.pop("_reporters")}
+    _show(messages, reporters, quiet=args.quiet)
+    summary["reports_sent"] = sum(1 for to, _ in messages if not _to_reporter(to, reporters))
+    summary["digests_sent"] = sum(
+        1 for to, raw in messages if _to_reporter(to, reporters) and "digest" in raw.lower()[:2000]
+    )
+    if args.out:
+        _write_out(args.out, messages, summary)
+    print(json.dumps(summary, indent=2, sort_keys=True))
+    return 0
+
+
+def _parse_now(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise SystemExit("--now needs a zone, e.g. 2026-11-25T12:00:00Z")
+    return moment
+
+
+def _date_of(raw: bytes) -> datetime:
+    header = message_from_bytes(raw, policy=policy.compat32)["Date"]
+    return parsedate_to_datetime(header) if header else datetime.fromtimestamp(0).astimezone()
+
+
+def _start_fixture_servers(stack: ExitStack) -> None:
+    """Loopback DNS and RDAP answering from the recordings bundled with the package."""
+    from probewatch.local.dns_server import serve_dns
+    from probewatch.local.rdap_server import serve_rdap
+
+    dns_address = stack.enter_context(serve_dns(FIXTURES / "dns.json"))
+    rdap_url = stack.enter_context(serve_rdap(FIXTURES / "rdap"))
+    os.environ["PROBEWATCH_DNS_SERVERS"] = dns_address
+    os.environ["PROBEWATCH_RDAP_URL"] = rdap_url
+
+
+def _register_reporters(table_name: str, folder: Path, raws: list[bytes]) -> None:
+    """reporters.json when present; otherwise every sender, as DESIGN.md says."""
+    from email.utils import parseaddr
+
+    from probewatch.model import Reporter
+    from probewatch.store.reporters import put_reporter
+
+    listing = folder / "reporters.json"
+    if listing.exists():
+        entries = json.loads(listing.read_text())
+    else:
+        senders = {parseaddr(message_from_bytes(raw)["From"] or "")[1].lower() for raw in raws}
+        entries = [{"email": s} for s in sorted(senders) if s]
+    known = set(Reporter.__dataclass_fields__)
+    for entry in entries:
+        fields = {key: value for key, value in entry.items() if key in known}
+        if "mask" in entry:
+            fields["mask_octets"] = int(entry["mask"])
+        if isinstance(fields.get("review"), str):
+            fields["review"] = fields["review"] == "on"
+        fields["email"] = fields["email"].lower()
+        put_reporter(table_name, Reporter(**fields))
+
+
+def _drive(local: Any, emails: list[Path], raws: list[bytes], start: datetime) -> dict[str, Any]:
+    """Deliver every email at the start, then step the clock until everything is handled."""
+    delivered = 0
+    for offset, (path, raw) in enumerate(zip(emails, raws, strict=True)):
+        received = start + timedelta(seconds=offset)
+        with frozen(received):
+            handlers.deliver_email(local, f"raw/{path.stem}", _as_received(raw, received, local))
+            delivered += 1
+            handlers.drain_ingest(local)
+    now = start
+    digest_due = start + timedelta(hours=24)
+    while now <= start + HORIZON:
+        with frozen(now):
+            handlers.run_aggregate(now)
+            handlers.drain_send(local)
+            if now >= digest_due:
+                handlers.run_digest(now)
+                digest_due += timedelta(hours=24)
+        if handlers.all_settled(local) and now > start:
+            break
+        now += STEP
+    with frozen(now):
+        handlers.run_digest(now)
+    summary = handlers.summarize(local, start, now)
+    summary["emails"] = delivered
+    summary["simulated_from"] = iso_z(start)
+    summary["simulated_until"] = iso_z(now)
+    return summary
+
+
+def _as_received(raw: bytes, received: datetime, local: Any) -> bytes:
+    """Prepend the Received: header SES adds on inbound, stamped with the simulated time."""
+    stamp = format_datetime(received)
+    header = (
+        f"Received: from demo.sender.invalid by inbound-smtp.{local.region}.amazonaws.com "
+        f"with SMTP id demo for {local.inbound_address}; {stamp}\r\n"
+    )
+    return header.encode() + raw
+
+
+def _to_reporter(destinations: list[str], reporters: set[str]) -> bool:
+    from email.utils import parseaddr
+
+    return any(parseaddr(d)[1].lower() in reporters for d in destinations)
+
+
+def _show(messages: list[tuple[list[str], str]], reporters: set[str], *, quiet: bool) -> None:
+    if quiet:
+        return
+    for destinations, raw in messages:
+        kind = "DIGEST / REPLY" if _to_reporter(destinations, reporters) else "ABUSE REPORT"
+        print("=" * 78)
+        print(f"{kind} -> {', '.join(destinations)}")
+        print("=" * 78)
+        print(_readable(raw))
+
+
+def _readable(raw: str) -> str:
+    """Headers that matter and the plain-text body (digests also carry an HTML twin)."""
+    message = message_from_bytes(raw.encode("utf-8", "replace"), policy=policy.default)
+    lines = [f"{name}: {message[name]}" for name in ("From", "To", "Reply-To", "Subject")
+             if message[name]]
+    body = message.get_body(preferencelist=("plain",))
+    text = body.get_content() if body is not None else raw
+    return "\n".join(lines) + "\n\n" + text.rstrip() + "\n"
+
+
+def _write_out(out: Path, messages: list[tuple[list[str], str]], summary: dict[str, Any]) -> None:
+    sent = out / "sent"
+    sent.mkdir(parents=True, exist_ok=True)
+    for old in sent.glob("*.eml"):
+        old.unlink()
+    for number, (_destinations, raw) in enumerate(messages, start=1):
+        (sent / f"{number:03d}.eml").write_text(raw)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")

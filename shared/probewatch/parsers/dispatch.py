@@ -1,0 +1,128 @@
+"""Turning a text (a log file, an email body) into events: line by line, format by format.
+
+For each line the dispatcher asks the parser that matched the previous line first (formats
+come in runs), then every registered parser whose `can_parse` says yes, fallbacks last.
+A parser's LineRejected becomes a Rejection with its reason; so does an event whose time
+is outside the 72-hour window of the receipt time (timestamps.check_window).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+
+from probewatch.model import ProbeEvent, Rejection
+from probewatch.parsers.base import LineRejected, ParseContext, Parser
+from probewatch.parsers.timestamps import check_window, resolve_zone
+
+
+@dataclass
+class ParseResult:
+    """What one or more texts yielded. `formats` counts events per format; `lines` counts
+    input lines (blank ones included); `latest_time` is the newest event time."""
+
+    events: list[ProbeEvent] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+    formats: dict[str, int] = field(default_factory=dict)
+    lines: int = 0
+    latest_time: datetime | None = None
+
+    def extend(self, other: ParseResult) -> None:
+        """Add another text's result (an email with several parts)."""
+        self.events.extend(other.events)
+        self.rejected.extend(other.rejected)
+        for name, count in other.formats.items():
+            self.formats[name] = self.formats.get(name, 0) + count
+        self.lines += other.lines
+        if other.latest_time and (not self.latest_time or other.latest_time > self.latest_time):
+            self.latest_time = other.latest_time
+
+    def rejected_by_reason(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for rejection in self.rejected:
+            counts[rejection.reason] = counts.get(rejection.reason, 0) + 1
+        return counts
+
+
+def parse_text(
+    text: str,
+    *,
+    tz: str | tzinfo = "UTC",
+    received_at: datetime | None = None,
+    reporter: str | None = None,
+    parsers: Sequence[Parser] | None = None,
+    check_age: bool = True,
+) -> ParseResult:
+    """Every event in `text`. Lines no parser claims are skipped silently (prose, sshd...);
+    lines a parser claims but cannot trust are in `.rejected`. `tz` is the zone for times
+    written without one (ValueError if unknown). `received_at` anchors year inference and,
+    unless `check_age` is False (the CLI looking at old samples), the 72-hour window.
+    Never raises for bad log text."""
+    if parsers is None:
+        from probewatch.parsers.registry import PARSERS
+
+        parsers = PARSERS
+    ctx = ParseContext(tz=resolve_zone(tz), received_at=received_at, reporter=reporter)
+    result = ParseResult()
+    specific = [p for p in parsers if not getattr(p, "fallback", False)]
+    fallbacks = [p for p in parsers if getattr(p, "fallback", False)]
+    ordered = specific + fallbacks
+    previous: Parser | None = None
+    events, rejected, formats = result.events, result.rejected, result.formats
+    line_no = 0
+    for line_no, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if line.startswith(">"):  # quoting the mail layer left behind
+            line = line.lstrip("> \t")
+        if not line:
+            continue
+        claimed = _parse_line(line, ctx, previous, ordered)
+        if claimed is None:
+            continue
+        parser, outcome = claimed
+        previous = parser if not getattr(parser, "fallback", False) else previous
+        if isinstance(outcome, str):
+            rejected.append(Rejection(reason=outcome, raw=line, format=parser.name))
+            continue
+        for event in outcome:
+            if check_age:
+                try:
+                    check_window(event.time, ctx)
+                except LineRejected as exc:
+                    rejected.append(Rejection(reason=exc.reason, raw=line, format=parser.name))
+                    continue
+            event.line_no = line_no
+            event.reporter = reporter
+            events.append(event)
+            formats[event.format] = formats.get(event.format, 0) + 1
+            if event.time is not None and (
+                result.latest_time is None or event.time > result.latest_time
+            ):
+                result.latest_time = event.time
+    result.lines = line_no
+    return result
+
+
+def _parse_line(
+    line: str, ctx: ParseContext, previous: Parser | None, ordered: Sequence[Parser]
+) -> tuple[Parser, list[ProbeEvent] | str] | None:
+    """(parser, events or rejection reason) from the first parser that claims the line."""
+    if previous is not None and previous.can_parse(line):
+        outcome = _try(previous, line, ctx)
+        if outcome is not None:
+            return previous, outcome
+    for parser in ordered:
+        if parser is previous or not parser.can_parse(line):
+            continue
+        outcome = _try(parser, line, ctx)
+        if outcome is not None:
+            return parser, outcome
+    return None
+
+
+def _try(parser: Parser, line: str, ctx: ParseContext) -> list[ProbeEvent] | str | None:
+    try:
+        return parser.parse(line, ctx)
+    except LineRejected as exc:
+        return exc.reason

@@ -1,0 +1,176 @@
+"""Checking and normalising the fields a parser matched, and building the event.
+
+Every parser should build its events with `make_event`, which validates what it is given:
+  * addresses: IPv4 or IPv6 (`::ffff:a.b.c.d` becomes a.b.c.d; IPv6 is compressed;
+    IPv4 with zero-padded octets like 192.168.001.010 is read as decimal, as routers mean it).
+    Anything else raises LineRejected("bad-address").
+  * ports: 0..65535, or None for "", "-", "*"; anything else raises LineRejected("bad-port").
+  * protocol: a name or IANA number becomes upper case ("tcp"/"6" -> "TCP", "ipv6-icmp"/"58"
+    -> "ICMPV6"); ports of port-less protocols (ICMP...) are dropped.
+  * TCP flags: any order/spelling ("S", "SA", "syn ack", "ACK PSH") becomes the full names,
+    upper case, sorted alphabetically and space-separated ("ACK SYN"), or None.
+  * action: a firewall's word for what it did becomes "block" / "allow" / "unknown".
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from datetime import datetime
+from functools import lru_cache
+
+from probewatch.model import Action, ProbeEvent
+from probewatch.parsers.base import LineRejected
+
+
+@lru_cache(maxsize=8192)
+def ip(text: str) -> str:
+    """The canonical text of an IPv4/IPv6 address; LineRejected("bad-address") otherwise."""
+    candidate = text.strip().strip("[]")
+    if "%" in candidate:  # fe80::1%eth0: the scope is not part of the address
+        candidate = candidate.split("%", 1)[0]
+    try:
+        address = ipaddress.ip_address(candidate)
+    except ValueError:
+        address = _padded_ipv4(candidate)
+    if address.version == 6 and address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(address)
+
+
+def _padded_ipv4(candidate: str) -> ipaddress.IPv4Address:
+    parts = candidate.split(".")
+    if len(parts) == 4 and all(p.isdigit() and len(p) <= 3 for p in parts):
+        try:
+            return ipaddress.IPv4Address(".".join(str(int(p)) for p in parts))
+        except ValueError:
+            pass
+    raise LineRejected("bad-address")
+
+
+def optional_ip(text: str | None) -> str | None:
+    """Like ip(), but None / "" / "-" / "*" give None."""
+    if text is None or text.strip() in ("", "-", "*", "N/A", "n/a"):
+        return None
+    return ip(text)
+
+
+def port(text: str | int | None) -> int | None:
+    """A port number 0..65535; None for missing ("", "-", "*", None);
+    LineRejected("bad-port") for anything else."""
+    if text is None:
+        return None
+    if isinstance(text, int):
+        value = text
+    else:
+        text = text.strip()
+        if text in ("", "-", "*", "N/A", "n/a"):
+            return None
+        if not text.isdigit():
+            raise LineRejected("bad-port")
+        value = int(text)
+    if not 0 <= value <= 65535:
+        raise LineRejected("bad-port")
+    return value
+
+
+_PROTO_NUMBERS = {
+    "1": "ICMP", "2": "IGMP", "4": "IPIP", "6": "TCP", "17": "UDP", "41": "IPV6", "47": "GRE",
+    "50": "ESP", "51": "AH", "58": "ICMPV6", "89": "OSPF", "103": "PIM", "112": "VRRP",
+    "132": "SCTP", "136": "UDPLITE",
+}  # fmt: skip
+_PROTO_ALIASES = {"IPV6-ICMP": "ICMPV6", "ICMP6": "ICMPV6", "IPV6ICMP": "ICMPV6", "ICMPV4": "ICMP"}
+PORTLESS = frozenset({"ICMP", "ICMPV6", "IGMP", "GRE", "ESP", "AH", "OSPF", "VRRP", "PIM"})
+
+
+@lru_cache(maxsize=256)
+def proto(text: str | int) -> str:
+    """Upper-case protocol name from a name or IANA number ("PROTO-<n>" if unnamed)."""
+    word = str(text).strip().upper()
+    if word.isdigit():
+        return _PROTO_NUMBERS.get(str(int(word)), f"PROTO-{int(word)}")
+    return _PROTO_ALIASES.get(word, word)
+
+
+_FLAG_NAMES = {
+    "S": "SYN", "A": "ACK", "F": "FIN", "R": "RST", "P": "PSH", "U": "URG", "E": "ECE",
+    "C": "CWR", "W": "CWR", "SYN": "SYN", "ACK": "ACK", "FIN": "FIN", "RST": "RST",
+    "PSH": "PSH", "URG": "URG", "ECE": "ECE", "CWR": "CWR", "RESET": "RST", "PUSH": "PSH",
+}  # fmt: skip
+
+
+def tcp_flags(flags: str | Iterable[str] | None) -> str | None:
+    """Normalised flags. A string with spaces/commas/slashes/pipes is split into words; a
+    single string like "SA" or "S." (pf/tcpdump letters) is read letter by letter."""
+    if flags is None:
+        return None
+    if isinstance(flags, str):
+        text = flags.strip().upper().replace(".", "")
+        for sep in ",/|+":
+            text = text.replace(sep, " ")
+        words = text.split()
+        if len(words) == 1 and words[0] not in _FLAG_NAMES:
+            words = list(words[0])
+    else:
+        words = [w.strip().upper() for w in flags]
+    names = {_FLAG_NAMES[w] for w in words if w in _FLAG_NAMES}
+    return " ".join(sorted(names)) or None
+
+
+_BLOCK_WORDS = frozenset(
+    "block blocked drop dropped deny denied reject rejected refuse refused discard "
+    "discarded prevent prevented blocking filtered".split()
+)
+_ALLOW_WORDS = frozenset(
+    "allow allowed accept accepted pass passed permit permitted".split()
+)
+
+
+def action(word: str | None) -> Action:
+    """"block" / "allow" / "unknown" from a firewall's action word (case-insensitive)."""
+    if not word:
+        return "unknown"
+    lowered = word.strip().lower()
+    if lowered in _BLOCK_WORDS:
+        return "block"
+    if lowered in _ALLOW_WORDS:
+        return "allow"
+    return "unknown"
+
+
+def make_event(
+    *,
+    format: str,
+    raw: str,
+    time: datetime | None,
+    src_ip: str,
+    src_port: str | int | None,
+    dst_ip: str | None,
+    dst_port: str | int | None,
+    proto_name: str | int,
+    action_word: Action,
+    flags: str | Iterable[str] | None = None,
+    evidence: str | None = None,
+) -> ProbeEvent:
+    """A validated ProbeEvent (raises LineRejected for impossible addresses or ports).
+
+    `action_word` is already "block"/"allow"/"unknown" (use `action()` on the firewall's own
+    word first). Ports of port-less protocols are dropped; flags only kept for TCP.
+    """
+    name = proto(proto_name)
+    sport, dport = port(src_port), port(dst_port)
+    if name in PORTLESS:
+        sport = dport = None
+    return ProbeEvent(
+        time=time,
+        src_ip=ip(src_ip),
+        src_port=sport,
+        dst_ip=optional_ip(dst_ip),
+        dst_port=dport,
+        proto=name,
+        action=action_word,
+        format=format,
+        raw=raw,
+        tcp_flags=tcp_flags(flags) if name == "TCP" else None,
+        evidence=evidence,
+    )
