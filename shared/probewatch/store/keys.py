@@ -22,6 +22,8 @@ one sparse global index GSI1 (GSI1PK, GSI1SK) that holds only items that need at
 | PTR cache (per IP)      | PTR#<ip>                | PTR                             | -                                  |
 | reply rate limit        | REPLY#<email>           | DAY#<yyyy-mm-dd>                | -                                  |
 | pending confirmation    | REP#<email>             | CONFIRM                         | -                                  |
+| sent report (by SES id) | MSG#<ses message id>    | MESSAGE                         | -                                  |
+|   (lets an abuse desk's reply, which quotes only the SES Message-ID, find its incident)
 """
 
 from __future__ import annotations
@@ -131,3 +133,10 @@ PTR_SK = "PTR"
 
 def reply_limit_pk(email: str) -> str:
     return f"REPLY#{email.lower()}"
+
+
+def sent_message_pk(message_id: str) -> str:
+    return f"MSG#{message_id}"
+
+
+SENT_MESSAGE_SK = "MESSAGE"

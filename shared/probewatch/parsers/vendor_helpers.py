@@ -1,0 +1,112 @@
+"""Small pieces several enterprise-firewall parsers share (Parsers B's formats).
+
+  * `verdict(word)`: a vendor's action word -> "block"/"allow"/"unknown". Extends
+    validate.action() with the words enterprise firewalls use (Palo Alto `reset-both`,
+    FortiGate `close`/`server-rst`, Check Point `Reject`, IDS `alert`...).
+  * `endpoint(text)`: "iface:addr/port", "v1:outside:addr", "addr:port:iface" style tokens ->
+    (address, port) with the address validated (LineRejected("bad-address") otherwise).
+  * `structured_data(text)`: the `key="value"` / `key:"value";` pairs of RFC 5424
+    structured data (Juniper `[junos@... k="v"]`, Check Point `[k:"v"; ...]`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from probewatch.model import Action
+from probewatch.parsers import validate
+from probewatch.parsers.base import LineRejected
+
+_BLOCK = frozenset(
+    """deny denied drop dropped reject rejected block blocked blocked-url block-url block-ip
+    discard discarded reset reset-both reset-client reset-server drop-icmp drop-all-packets
+    drop-packet sinkhole prevent prevented blocking filtered clear_session dropped-packet
+    refused refuse ban banned quarantine""".split()
+)
+# Words that mean the firewall let the traffic through (FortiGate logs an allowed
+# session's end as `close`/`timeout`/`client-rst`/`server-rst`).
+_ALLOW = frozenset(
+    """allow allowed accept accepted pass passed permit permitted pass_session close timeout
+    client-rst server-rst established built teardown""".split()
+)
+
+
+def verdict(word: str | None) -> Action:
+    """"block" / "allow" / "unknown" for a vendor's action word (case-insensitive)."""
+    if not word:
+        return "unknown"
+    lowered = word.strip().strip('"').lower()
+    if lowered in _BLOCK:
+        return "block"
+    if lowered in _ALLOW:
+        return "allow"
+    return validate.action(lowered)
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def split_iface_address(text: str) -> str:
+    """The address in "outside:10.1.1.1", "v1:outside:fe80::1" or a bare address.
+
+    Interfaces are prefixed with ':' and addresses (IPv6) contain ':' too, so the longest
+    suffix that is a valid address wins. LineRejected("bad-address") if there is none."""
+    text = text.strip().strip("()")
+    if _is_ip(text):
+        return text
+    position = text.find(":")
+    while position >= 0:
+        candidate = text[position + 1 :]
+        if _is_ip(candidate):
+            return candidate
+        position = text.find(":", position + 1)
+    # Not a plain address: let validate.ip decide (zero-padded IPv4) or reject.
+    tail = text.rsplit(":", 1)[-1]
+    return validate.ip(tail)
+
+
+def endpoint(text: str) -> tuple[str, str | None]:
+    """(address, port text or None) from "iface:addr/port" or "iface:addr" (Cisco style).
+    Raises LineRejected("bad-address") when no valid address is there."""
+    text = text.strip().rstrip(",")
+    address, _, port = text.partition("/")
+    return split_iface_address(address), (port or None)
+
+
+def colon_endpoint(text: str) -> tuple[str, str | None]:
+    """(address, port text or None) from SonicWall/Meraki "addr:port[:iface]", "addr::iface",
+    "[v6]:port" or a bare IPv4/IPv6 address. LineRejected("bad-address") if none fits."""
+    text = text.strip()
+    if text.startswith("["):
+        address, _, rest = text[1:].partition("]")
+        port = rest.lstrip(":").split(":", 1)[0]
+        return validate.ip(address), (port or None)
+    if _is_ip(text):
+        return text, None
+    parts = text.split(":")
+    if len(parts) <= 3:  # IPv4 with port and/or interface
+        port = parts[1] if len(parts) > 1 else ""
+        return validate.ip(parts[0]), (port or None)
+    # IPv6 followed by ":port:iface" or ":port"
+    for cut in (2, 1):
+        head = ":".join(parts[:-cut])
+        if _is_ip(head):
+            return head, (parts[-cut] or None)
+    raise LineRejected("bad-address")
+
+
+_SD_PAIR = re.compile(r"""([\w.\-]+)\s*[=:]\s*"((?:[^"\\]|\\.)*)\"""")
+
+
+def structured_data(text: str) -> dict[str, str]:
+    """Every `key="value"` or `key:"value"` pair in `text` (first occurrence wins)."""
+    pairs: dict[str, str] = {}
+    for key, value in _SD_PAIR.findall(text):
+        pairs.setdefault(key, value.replace('\\"', '"'))
+    return pairs

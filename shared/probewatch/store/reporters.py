@@ -1,0 +1,227 @@
+"""Reporter profiles, their activity log, pending confirmations and the reply limit.
+
+Keys come from keys.py: profile `REP#<email>/PROFILE` (listed through GSI1 `REPORTERS`, a
+Query, never a Scan), log lines `REP#<email>/LOG#<time>#<kind>#<id>` (one Query reads a day),
+confirmation `REP#<email>/CONFIRM`, daily reply counter `REPLY#<email>/DAY#<date>`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, fields
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from probewatch.errors import StoreError
+from probewatch.model import Reporter, iso_z
+from probewatch.store import keys
+from probewatch.store.table import dynamodb_table
+
+# Long enough for a month of digests to be rebuilt by hand, short enough to forget people.
+LOG_TTL = timedelta(days=35)
+# Reply counters only matter for their own day.
+REPLY_COUNTER_TTL = timedelta(days=2)
+
+_INT_FIELDS = {"mask_octets"}
+_INT_LIST_FIELDS = {"isp_asns"}
+
+
+def reporter_to_item(reporter: Reporter) -> dict[str, Any]:
+    email = reporter.email.lower()
+    item = asdict(reporter)
+    item["email"] = email
+    item.update(
+        {
+            keys.PK: keys.reporter_pk(email),
+            keys.SK: keys.PROFILE_SK,
+            keys.GSI1PK: keys.REPORTERS_INDEX_PK,
+            keys.GSI1SK: email,
+        }
+    )
+    return {name: value for name, value in item.items() if value is not None}
+
+
+def reporter_from_item(item: dict[str, Any]) -> Reporter:
+    """Rebuild a Reporter, ignoring attributes this version does not know."""
+    values: dict[str, Any] = {}
+    for f in fields(Reporter):
+        if f.name not in item:
+            continue
+        value = item[f.name]
+        if f.name in _INT_FIELDS:
+            value = int(value)
+        elif f.name in _INT_LIST_FIELDS:
+            value = [int(v) for v in value]
+        elif isinstance(value, list):
+            value = [str(v) for v in value]
+        values[f.name] = value
+    return Reporter(**values)
+
+
+def get_reporter(table_name: str, email: str) -> Reporter | None:
+    item = _call(
+        dynamodb_table(table_name).get_item,
+        Key={keys.PK: keys.reporter_pk(email), keys.SK: keys.PROFILE_SK},
+    ).get("Item")
+    return reporter_from_item(item) if item else None
+
+
+def put_reporter(table_name: str, reporter: Reporter) -> None:
+    _call(dynamodb_table(table_name).put_item, Item=reporter_to_item(reporter))
+
+
+def delete_reporter(table_name: str, email: str) -> bool:
+    """Remove the profile (the log expires by itself). False when there was none."""
+    result = _call(
+        dynamodb_table(table_name).delete_item,
+        Key={keys.PK: keys.reporter_pk(email), keys.SK: keys.PROFILE_SK},
+        ReturnValues="ALL_OLD",
+    )
+    return bool(result.get("Attributes"))
+
+
+def list_reporters(table_name: str) -> list[Reporter]:
+    """Every profile, ordered by email: one paginated Query on GSI1."""
+    items = _query_all(
+        table_name,
+        IndexName=keys.GSI1,
+        KeyConditionExpression=f"{keys.GSI1PK} = :pk",
+        ExpressionAttributeValues={":pk": keys.REPORTERS_INDEX_PK},
+    )
+    # GSI reads are eventually consistent; re-read nothing, the digest can wait a second.
+    return [reporter_from_item(item) for item in items]
+
+
+def append_log(
+    table_name: str, email: str, when: datetime, kind: str, ident: str, data: dict[str, Any]
+) -> None:
+    """Record one thing the digest will tell the reporter about.
+
+    Idempotent: the same kind, ident and time (to the second) overwrite the same item, so a
+    retried Lambda never lists a thing twice. `data` must be JSON-able (datetimes are turned
+    into ISO strings); it is stored as one JSON string so floats need no Decimal dance.
+    """
+    time_iso = iso_z(when)
+    assert time_iso is not None
+    item = {
+        keys.PK: keys.reporter_pk(email),
+        keys.SK: keys.reporter_log_sk(time_iso, kind, ident),
+        "time": time_iso,
+        "kind": kind,
+        "ident": ident,
+        "data": json.dumps(data, default=_json_default, sort_keys=True),
+        keys.TTL: int((when + LOG_TTL).timestamp()),
+    }
+    _call(dynamodb_table(table_name).put_item, Item=item)
+
+
+def read_log(table_name: str, email: str, since: datetime, until: datetime) -> list[dict[str, Any]]:
+    """Log lines with since <= time < until, oldest first: `{time, kind, ident, data}`."""
+    # "LOG#<until>" sorts before every "LOG#<until>#..." key, so BETWEEN is half-open here.
+    items = _query_all(
+        table_name,
+        KeyConditionExpression=f"{keys.PK} = :pk AND {keys.SK} BETWEEN :lo AND :hi",
+        ExpressionAttributeValues={
+            ":pk": keys.reporter_pk(email),
+            ":lo": keys.LOG_PREFIX + str(iso_z(since)),
+            ":hi": keys.LOG_PREFIX + str(iso_z(until)),
+        },
+        ConsistentRead=True,
+    )
+    return [
+        {
+            "time": item["time"],
+            "kind": item["kind"],
+            "ident": item["ident"],
+            "data": json.loads(item.get("data") or "{}"),
+        }
+        for item in items
+    ]
+
+
+def put_confirmation(table_name: str, email: str, code: str, expires: datetime) -> None:
+    """Remember the code a SUBSCRIBE reply carried; a newer SUBSCRIBE replaces it."""
+    _call(
+        dynamodb_table(table_name).put_item,
+        Item={
+            keys.PK: keys.reporter_pk(email),
+            keys.SK: keys.CONFIRM_SK,
+            "code": code,
+            "expires": iso_z(expires),
+            keys.TTL: int(expires.timestamp()),
+        },
+    )
+
+
+def get_confirmation(table_name: str, email: str, now: datetime) -> str | None:
+    """The pending code, or None. TTL deletion is lazy, so expiry is checked here too."""
+    item = _call(
+        dynamodb_table(table_name).get_item,
+        Key={keys.PK: keys.reporter_pk(email), keys.SK: keys.CONFIRM_SK},
+        ConsistentRead=True,
+    ).get("Item")
+    if not item or int(item.get(keys.TTL, 0)) <= now.timestamp():
+        return None
+    return str(item["code"])
+
+
+def delete_confirmation(table_name: str, email: str) -> None:
+    _call(
+        dynamodb_table(table_name).delete_item,
+        Key={keys.PK: keys.reporter_pk(email), keys.SK: keys.CONFIRM_SK},
+    )
+
+
+def take_reply_slot(table_name: str, email: str, day: date, limit: int) -> bool:
+    """Count one reply to `email` on `day`; False (and nothing counted) once `limit` is reached.
+
+    Shared by every automatic reply to a reporter, so together they never exceed the limit.
+    """
+    try:
+        dynamodb_table(table_name).update_item(
+            Key={keys.PK: keys.reply_limit_pk(email), keys.SK: keys.day_sk(day.isoformat())},
+            UpdateExpression="ADD replies :one SET #ttl = :ttl",
+            ConditionExpression="attribute_not_exists(replies) OR replies < :limit",
+            ExpressionAttributeNames={"#ttl": keys.TTL},
+            ExpressionAttributeValues={
+                ":one": 1,
+                ":limit": limit,
+                ":ttl": int((datetime.combine(day, time.min, UTC) + REPLY_COUNTER_TTL).timestamp()),
+            },
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise StoreError(f"reply counter for {email}: {exc}") from exc
+    return True
+
+
+def _query_all(table_name: str, **query: Any) -> list[dict[str, Any]]:
+    table = dynamodb_table(table_name)
+    items: list[dict[str, Any]] = []
+    while True:
+        page = _call(table.query, **query)
+        items.extend(page.get("Items", []))
+        if "LastEvaluatedKey" not in page:
+            return items
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _call(operation: Any, **kwargs: Any) -> dict[str, Any]:
+    try:
+        return dict(operation(**kwargs))
+    except ClientError as exc:
+        raise StoreError(f"{getattr(operation, '__name__', 'dynamodb')}: {exc}") from exc
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return iso_z(value)
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    raise TypeError(f"not JSON-able in a reporter log line: {type(value).__name__}")

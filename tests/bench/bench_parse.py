@@ -1,0 +1,126 @@
+"""Parse throughput of `probewatch parse --stats`, against two references run on the same file
+in the same run: one compiled regex pass in Python over the lines (the practical floor) and
+fwlogwatch, the classic C firewall log analyzer (`fwlogwatch -P n -D`). Every figure is the
+median wall time of whole commands (interpreter start-up included for both Python ones)."""
+
+from __future__ import annotations
+
+import random
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from common import Figure, median_seconds
+
+REPO = Path(__file__).resolve().parents[2]
+PROBEWATCH = REPO / ".venv" / "bin" / "probewatch"
+LINES = 200_000
+SOURCES = 200
+
+REGEX_FLOOR = r"""
+import re, sys
+pattern = re.compile(r"SRC=(\S+) DST=(\S+) .*?PROTO=(\w+)(?: SPT=(\d+) DPT=(\d+))?|"
+                     r",(\d+\.\d+\.\d+\.\d+),(\d+\.\d+\.\d+\.\d+),(\d+),(\d+),|"
+                     r"from (?:source: )?(\d+\.\d+\.\d+\.\d+)|"
+                     r"(\d+\.\d+\.\d+\.\d+)/(\d+) dst \S+:(\d+\.\d+\.\d+\.\d+)/(\d+)")
+hits = 0
+with open(sys.argv[1], encoding="utf-8", errors="replace") as handle:
+    for line in handle:
+        if pattern.search(line):
+            hits += 1
+print(hits)
+"""
+
+
+def _sources(rng: random.Random) -> list[str]:
+    return [f"{rng.randint(11, 220)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+            for _ in range(SOURCES)]
+
+
+def netfilter_line(rng: random.Random, src: str, i: int) -> str:
+    h, m, s = (i // 3600) % 24, (i // 60) % 60, i % 60
+    return (
+        f"Nov 25 {h:02d}:{m:02d}:{s:02d} gw kernel: [UFW BLOCK] IN=eth0 OUT= "
+        f"MAC=00:11:22:33:44:55:66:77:88:99:aa:bb:08:00 SRC={src} DST=203.0.113.7 LEN=44 "
+        f"TOS=0x00 PREC=0x00 TTL=241 ID={rng.randint(1, 65535)} PROTO=TCP "
+        f"SPT={rng.randint(1024, 65535)} DPT={rng.choice([22, 23, 80, 443, 3389, 445, 8080])} "
+        "WINDOW=1024 RES=0x00 SYN URGP=0"
+    )
+
+
+def mixed_line(rng: random.Random, src: str, i: int) -> str:
+    h, m, s = (i // 3600) % 24, (i // 60) % 60, i % 60
+    port = rng.choice([22, 23, 80, 443, 3389, 445, 8080])
+    sport = rng.randint(1024, 65535)
+    kind = i % 4
+    if kind == 0:
+        return netfilter_line(rng, src, i)
+    if kind == 1:
+        return (f"Nov 25 {h:02d}:{m:02d}:{s:02d} pfsense filterlog[1234]: 5,,,1000000103,igb0,match,"
+                f"block,in,4,0x0,,64,0,0,DF,6,tcp,60,{src},203.0.113.7,{sport},{port},0,S,"
+                f"12345678,,64240,,mss;sackOK;TS;nop;wscale")
+    if kind == 2:
+        return (f"[DoS Attack: SYN/ACK Scan] from source: {src}, port {sport}, "
+                f"Tuesday, November 25, 2025 {h:02d}:{m:02d}:{s:02d}")
+    return (f"Nov 25 2026 {h:02d}:{m:02d}:{s:02d} asa : %ASA-2-106001: Inbound TCP connection "
+            f"denied from {src}/{sport} to 203.0.113.7/{port} flags SYN  on interface outside")
+
+
+def generate(path: Path, make_line) -> Path:
+    if path.exists():
+        return path
+    rng = random.Random(7)
+    sources = _sources(rng)
+    with path.open("w") as handle:
+        for i in range(LINES):
+            handle.write(make_line(rng, rng.choice(sources), i) + "\n")
+    return path
+
+
+def ensure_fwlogwatch() -> str | None:
+    found = shutil.which("fwlogwatch") or (Path("/usr/sbin/fwlogwatch").exists() and "/usr/sbin/fwlogwatch")
+    if found:
+        return str(found)
+    if shutil.which("apt-get"):
+        print("  fwlogwatch is missing: installing it with apt-get (Debian package fwlogwatch)")
+        subprocess.run(["apt-get", "install", "-y", "-q", "fwlogwatch"], check=False,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    found = shutil.which("fwlogwatch") or (Path("/usr/sbin/fwlogwatch").exists() and "/usr/sbin/fwlogwatch")
+    return str(found) if found else None
+
+
+def _run(cmd: list[str]) -> None:
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+
+
+def run(workdir: Path) -> list[Figure]:
+    netfilter = generate(workdir / "netfilter-200k.log", netfilter_line)
+    mixed = generate(workdir / "mixed-200k.log", mixed_line)
+    floor_script = workdir / "regex_floor.py"
+    floor_script.write_text(REGEX_FLOOR)
+    figures: list[Figure] = []
+    for label, path in (("netfilter", netfilter), ("mixed", mixed)):
+        ours = median_seconds(lambda p=path: _run([str(PROBEWATCH), "parse", "--stats", str(p)]), 3)
+        floor = median_seconds(lambda p=path: _run([sys.executable, str(floor_script), str(p)]), 3)
+        ratio = floor / ours
+        figures.append(Figure(f"{label}: probewatch parse --stats", f"{LINES / ours:,.0f} lines/s",
+                              "", None, f"probewatch parse --stats {path.name}"))
+        figures.append(Figure(f"{label}: single-regex pass", f"{LINES / floor:,.0f} lines/s", "",
+                              None, f"python regex_floor.py {path.name}"))
+        figures.append(Figure(f"{label}: probewatch / single regex", f"{ratio:.2f}x", ">= 0.33x",
+                              ratio >= 0.33))
+        if label == "netfilter":
+            fwlogwatch = ensure_fwlogwatch()
+            if fwlogwatch is None:
+                figures.append(Figure("netfilter: probewatch / fwlogwatch", "fwlogwatch unavailable",
+                                      ">= 4x", False))
+                continue
+            out = workdir / "fwlogwatch.out"
+            theirs = median_seconds(
+                lambda p=path: _run([fwlogwatch, "-P", "n", "-D", "-o", str(out), str(p)]), 3)
+            figures.append(Figure("netfilter: fwlogwatch -P n -D", f"{LINES / theirs:,.0f} lines/s",
+                                  "", None, f"fwlogwatch -P n -D {path.name}"))
+            figures.append(Figure("netfilter: probewatch / fwlogwatch", f"{theirs / ours:.2f}x",
+                                  ">= 4x", theirs / ours >= 4))
+    return figures

@@ -1,0 +1,98 @@
+"""`make bench`: run every benchmark and write BENCHMARKS.md.
+
+Each bench_*.py module beside this file exposes `run(workdir) -> list[Figure]`. Figures are
+medians of several runs, and ratios are measured in the same run against a reference, because
+absolute timings on shared 2-core machines are noise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import platform
+import sys
+import time
+import traceback
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+sys.path.insert(0, str(HERE))
+
+from common import Figure  # noqa: E402
+
+MODULES = [
+    "bench_parse",
+    "bench_coldstart",
+    "bench_dynamodb",
+    "bench_aggregate",
+    "bench_backtrace",
+    "bench_memory",
+    "bench_end_to_end",
+]
+
+
+def machine() -> str:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores ({cpu}), "
+        f"Python {platform.python_version()}"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", type=Path, default=REPO / "BENCHMARKS.md")
+    parser.add_argument("--only", nargs="*", help="run only these bench modules")
+    args = parser.parse_args()
+    workdir = REPO / ".bench"
+    workdir.mkdir(exist_ok=True)
+    sections: list[str] = []
+    all_figures: list[Figure] = []
+    started = time.perf_counter()
+    for name in args.only or MODULES:
+        print(f"== {name}", flush=True)
+        module_start = time.perf_counter()
+        try:
+            module = importlib.import_module(name)
+            figures = module.run(workdir)
+        except Exception:  # a broken benchmark is reported, the others still run
+            figures = [Figure(name, "FAILED: " + traceback.format_exc(limit=3).splitlines()[-1],
+                              "runs", False)]
+            traceback.print_exc()
+        all_figures.extend(figures)
+        for figure in figures:
+            print("  " + figure.row(), flush=True)
+        doc = (getattr(sys.modules.get(name), "__doc__", None) or "").strip()
+        rows = "\n".join(f.row() for f in figures)
+        commands = sorted({f.command for f in figures if f.command})
+        section = f"## {name.removeprefix('bench_').replace('_', ' ')}\n\n{doc}\n\n"
+        section += "| figure | measured | target | verdict |\n|---|---|---|---|\n" + rows + "\n"
+        if commands:
+            section += "\nCommands:\n\n" + "\n".join(f"    {c}" for c in commands) + "\n"
+        section += f"\n(took {time.perf_counter() - module_start:.1f} s)\n"
+        sections.append(section)
+    elapsed = time.perf_counter() - started
+    unmet = [f for f in all_figures if f.met is False]
+    header = (
+        "# Benchmarks\n\n"
+        f"Written by `make bench` (`python tests/bench/run.py`), {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.\n\n"
+        f"Machine: {machine()}.\n\n"
+        f"Whole run: {elapsed:.0f} s. Targets met: {sum(1 for f in all_figures if f.met)}"
+        f" of {sum(1 for f in all_figures if f.met is not None)}.\n\n"
+    )
+    args.out.write_text(header + "\n".join(sections))
+    print(f"wrote {args.out} ({len(unmet)} targets not met) in {elapsed:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
