@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from datetime import datetime
@@ -18,13 +19,25 @@ from email.parser import BytesParser
 from typing import Any
 
 from probewatch.parsers import ParseResult, parse_text
+from probewatch.parsers.registry import PARSERS
 from probewatch.parsers.timestamps import resolve_zone
 
 # Header names that start an RFC 5322 message; a log file never starts with one of these.
 _MAIL_HEADERS = (
-    b"received:", b"return-path:", b"from:", b"message-id:", b"mime-version:", b"date:",
-    b"delivered-to:", b"x-", b"subject:", b"to:", b"dkim-signature:", b"arc-", b"authentication-results:",
-)  # fmt: skip
+    b"received:",
+    b"return-path:",
+    b"from:",
+    b"message-id:",
+    b"mime-version:",
+    b"date:",
+    b"delivered-to:",
+    b"x-",
+    b"subject:",
+    b"to:",
+    b"dkim-signature:",
+    b"arc-",
+    b"authentication-results:",
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -54,12 +67,18 @@ def run(args: argparse.Namespace) -> int:
         started = time.perf_counter()
         result = ParseResult()
         for text, reference in _texts(path, data):
-            result.extend(parse_text(text, tz=zone, received_at=reference, check_age=False))
+            result.extend(
+                parse_text(text, tz=zone, received_at=reference, check_age=False, parsers=PARSERS)
+            )
         seconds += time.perf_counter() - started
         total.extend(result)
         if not args.stats:
-            for event in result.events:
-                out.write(json.dumps(event.to_json(input=path, line=event.line_no)) + "\n")
+            try:
+                for event in result.events:
+                    out.write(json.dumps(event.to_json(input=path, line=event.line_no)) + "\n")
+            except BrokenPipeError:  # `probewatch parse ... | head`: the reader has enough
+                sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keep exit quiet
+                return status
     if args.stats:
         _print_stats(total, seconds, as_json=args.json)
     return status

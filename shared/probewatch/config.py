@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TypeVar
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from probewatch.errors import ConfigError
@@ -35,17 +35,36 @@ class IngestSettings(_Base):
 
 class AggregateSettings(_Base):
     send_queue_url: str = Field(min_length=8)
-    quiet_minutes: int = 60
-    finalize_after_hours: int = 24
-    review_hold_hours: int = 12
-    min_events_uncorroborated: int = 3
-    min_ports_or_minutes_uncorroborated: int = 2
+    # Final after this long without new events...
+    quiet_minutes: int = Field(60, ge=1)
+    # ...or at the latest this long after the first event, so the source network still has
+    # its logs (with the review hold added, always well inside the 72-hour window).
+    finalize_after_hours: int = Field(24, ge=1, le=60)
+    review_hold_hours: int = Field(12, ge=0, le=24)
+    # Evidence rules for SYN/UDP-only incidents (see probewatch.evidence).
+    min_events_uncorroborated: int = Field(3, ge=1)
+    min_ports_or_minutes_uncorroborated: int = Field(2, ge=1)
+    min_independent_reporters: int = Field(2, ge=2)
+    # A "queued" incident the send function has not picked up after this long is enqueued
+    # again (the send function is idempotent per incident and attempt).
+    requeue_after_minutes: int = Field(60, ge=15)
     dns_servers: str | None = None
     rdap_url: str | None = None
-    time_budget_seconds: int = 240
+    # Stop starting new sources after this many seconds (keep it below the Lambda timeout).
+    time_budget_seconds: int = Field(240, ge=1)
+
+    @model_validator(mode="after")
+    def _inside_the_window(self) -> AggregateSettings:
+        if self.finalize_after_hours + self.review_hold_hours > 66:
+            raise ValueError(
+                "finalize_after_hours + review_hold_hours must leave reports inside 72 hours"
+            )
+        return self
 
 
 class SendSettings(_Base):
+    # Where a deferred message (daily cap reached) is kept hidden until it may be sent.
+    send_queue_url: str = Field(min_length=8)
     sender_address: str = Field(min_length=3)
     reply_to_address: str = Field(min_length=3)
     configuration_set: str = Field(min_length=1)

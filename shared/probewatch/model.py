@@ -100,6 +100,14 @@ class Submission:
     rejected: dict[str, int] = field(default_factory=dict)
     rejected_examples: dict[str, str] = field(default_factory=dict)
     clock_offset_seconds: float | None = None
+    # Added by the ingest stage (probewatch.ingest):
+    message_id: str | None = None
+    lines: int = 0  # text lines read across all parts
+    notes: list[str] = field(default_factory=list)  # skipped parts, limits hit
+    # Raw clock evidence (seconds, receipt time minus the other time); the best estimate of
+    # the reporter's clock error is clock_offset_seconds (see probewatch.clock_check).
+    log_lag_seconds: float | None = None  # receipt - newest log line
+    date_lag_seconds: float | None = None  # receipt - the alert mail's own Date
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -175,6 +183,17 @@ class Incident:
     hold_until: datetime | None = None
     sent_at: datetime | None = None
     message_id: str | None = None
+    # Added by the aggregate stage (probewatch.aggregate):
+    version: int = 0  # optimistic lock: every save expects the version it read
+    decision_code: str = ""  # machine form of `decision`, e.g. "uncorroborated", "queued"
+    last_activity: datetime | None = None  # newest event of the source, absorbed ones included
+    filtered_examples: dict[str, str] = field(default_factory=dict)  # reason -> one raw line
+    # reporter -> reason -> dropped events, and how much of it their log already shows
+    filtered_by_reporter: dict[str, dict[str, int]] = field(default_factory=dict)
+    filtered_logged: dict[str, dict[str, int]] = field(default_factory=dict)
+    queued_at: datetime | None = None
+    enqueue_count: int = 0
+    closed_at: datetime | None = None
 
 
 @dataclass(slots=True)

@@ -8,6 +8,8 @@ before it becomes a header, so nothing a stranger wrote can inject a header or a
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
 import re
 import textwrap
 import unicodedata
@@ -32,16 +34,33 @@ _ADDRESS_RE = re.compile(
 )
 _HOSTNAME_RE = re.compile(r"^([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.?)+$")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]+")
+# Registry network names are handles (EXAMPLE-NET-1); anything else is dropped.
+_NETNAME_RE = re.compile(r"[^A-Za-z0-9._ -]")
 
 
 class InvalidAddress(ProbewatchError):
     """An address is not a plain, ASCII mailbox (or could smuggle a header)."""
 
 
+_PUNCTUATION = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2026": "...",
+        "\u00a0": " ",
+    }
+)
+
+
 def clean_text(value: object, limit: int = 200) -> str:
     """One line of printable ASCII: control characters (CR, LF, NUL...) become spaces,
-    accents are folded, anything else non-ASCII becomes '?', and the result is cut to `limit`."""
-    text = unicodedata.normalize("NFKD", str(value))
+    typographic punctuation and accents are folded, anything else non-ASCII becomes '?', and
+    the result is cut to `limit`."""
+    text = unicodedata.normalize("NFKD", str(value).translate(_PUNCTUATION))
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.encode("ascii", "replace").decode("ascii")
     text = _CONTROL_RE.sub(" ", text)
@@ -86,8 +105,12 @@ def render_report(
     msg["Reply-To"] = reply_to
     msg["Subject"] = subject_for(incident)
     msg["Date"] = format_datetime(utcnow())
-    # SES may replace Message-ID; the incident id in it still lets a reply find its incident.
-    msg["Message-ID"] = f"<{clean_text(incident.incident_id, 40)}.report@{sender.split('@')[1]}>"
+    # SES replaces Message-ID with its own (kept under MSG#<id>); if one ever survives, the
+    # incident id in it still lets a reply find its incident. One per mailbox tried.
+    mailbox_tag = hashlib.sha256(to_addr.lower().encode()).hexdigest()[:8]
+    msg["Message-ID"] = (
+        f"<{clean_text(incident.incident_id, 40)}.{mailbox_tag}@{sender.split('@')[1]}>"
+    )
     msg["X-Probewatch-Incident"] = clean_text(incident.incident_id, 40)
     msg.set_content(report_text(incident, reporters), charset="us-ascii", cte="7bit")
     return msg
@@ -107,7 +130,7 @@ def report_text(incident: Incident, reporters: list[Reporter]) -> str:
             f"that appears to be originating from your network. {who} recently logged the "
             f"following {'event' if count == 1 else 'events'} from {src}:"
         ),
-        _evidence_block(incident),
+        _evidence_block(incident, count),
         _summary_block(incident, count, n_reporters, ptr),
         _wrap(
             "This traffic was unsolicited and therefore may indicate that the host is "
@@ -189,24 +212,22 @@ def _evidence_columns(line: EvidenceLine) -> list[str]:
         "-> " + _masked(line.dst_masked),
         port,
         flags,
-        f"reporter {line.reporter_no}",
+        f"reporter {line.reporter_no or '?'}",
     ]
 
 
-def _evidence_block(incident: Incident) -> str:
+def _evidence_block(incident: Incident, count: int) -> str:
     lines = sorted(incident.evidence_lines, key=lambda e: (e.time, e.reporter_no))
     shown = lines[:MAX_EVIDENCE_LINES]
     rows = [_evidence_columns(line) for line in shown]
     if len({line.reporter_no for line in lines}) <= 1:
         rows = [row[:-1] for row in rows]  # one reporter: the column says nothing
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))] if rows else []
-    out = []
-    for row in rows:
-        cells = [cell.ljust(widths[i]) for i, cell in enumerate(row)]
-        out.append("  " + "  ".join(cells).rstrip())
-    hidden = len(lines) - len(shown)
+    out = ["  " + "  ".join(c.ljust(widths[i]) for i, c in enumerate(row)).rstrip() for row in rows]
+    # The aggregate may keep only some lines of a long incident; the count covers them all.
+    hidden = max(count, len(lines)) - len(shown)
     if hidden > 0:
-        out.append(f"  ... and {hidden} more events like these (available on request)")
+        out.append(f"  ... and {hidden} more events like these, not listed here")
     if not out:
         out.append("  (no event lines were kept)")
     return "\n".join(out)
@@ -223,12 +244,21 @@ def _summary_block(incident: Incident, count: int, n_reporters: int, ptr: str | 
         ("Incident", clean_text(incident.incident_id, 40)),
     ]
     network = incident.network or {}
-    name = clean_text(network.get("name") or "", 60)
-    cidr = clean_text(network.get("cidr") or "", 50)
+    name = _NETNAME_RE.sub("", clean_text(network.get("name") or "", 60))
+    cidr = _valid_cidr(network.get("cidr"), incident.src_ip)
     if name or cidr:
         rows.insert(2, ("Network", " ".join(p for p in (cidr, f"({name})" if name else "") if p)))
     width = max(len(label) for label, _ in rows) + 2
     return "\n".join(f"  {(label + ':').ljust(width)}{value}" for label, value in rows)
+
+
+def _valid_cidr(value: object, src_ip: str) -> str:
+    """The network as CIDR when it really holds the source (one source IP per report)."""
+    try:
+        network = ipaddress.ip_network(str(value), strict=False)
+        return str(network) if ipaddress.ip_address(src_ip) in network else ""
+    except ValueError:
+        return ""
 
 
 _NOTES = {

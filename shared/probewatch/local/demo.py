@@ -32,12 +32,19 @@ HORIZON = timedelta(hours=72)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--emails", type=Path, default=DEFAULT_EMAILS,
-                        help="folder of .eml files (and optional reporters.json)")
+    parser.add_argument(
+        "--emails",
+        type=Path,
+        default=DEFAULT_EMAILS,
+        help="folder of .eml files (and optional reporters.json)",
+    )
     parser.add_argument("--now", help="simulated clock start, ISO-8601 (default: newest Date)")
     parser.add_argument("--out", type=Path, help="write sent/NNN.eml and summary.json here")
-    parser.add_argument("--live", action="store_true",
-                        help="use the real DNS and RDAP instead of the bundled recordings")
+    parser.add_argument(
+        "--live",
+        action="store_true",
+        help="use the real DNS and RDAP instead of the bundled recordings",
+    )
     parser.add_argument("--quiet", action="store_true", help="print only the summary")
 
 
@@ -178,8 +185,11 @@ def _show(messages: list[tuple[list[str], str]], reporters: set[str], *, quiet: 
 def _readable(raw: str) -> str:
     """Headers that matter and the plain-text body (digests also carry an HTML twin)."""
     message = message_from_bytes(raw.encode("utf-8", "replace"), policy=policy.default)
-    lines = [f"{name}: {message[name]}" for name in ("From", "To", "Reply-To", "Subject")
-             if message[name]]
+    lines = [
+        f"{name}: {message[name]}"
+        for name in ("From", "To", "Reply-To", "Subject")
+        if message[name]
+    ]
     body = message.get_body(preferencelist=("plain",))
     text = body.get_content() if body is not None else raw
     return "\n".join(lines) + "\n\n" + text.rstrip() + "\n"

@@ -63,9 +63,9 @@ def _drain(queue_url: str, function: str, after_batch: Any = None) -> int:
     """Receive until the queue is empty, hand each batch to the function as an SQS event,
     and delete what it did not report as failed (what the event source mapping does)."""
     _, sqs = _clients()
-    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
     handled = 0
     while True:
         received = sqs.receive_message(
@@ -108,7 +108,9 @@ def drain_send(local: Any) -> int:
     """Send everything queued; SES's event publishing is simulated for each message sent."""
     total = 0
     while True:
-        handled = _drain(local.send_queue_url, "send", after_batch=lambda: publish_ses_events(local))
+        handled = _drain(
+            local.send_queue_url, "send", after_batch=lambda: publish_ses_events(local)
+        )
         total += handled
         if not handled:
             return total
@@ -196,15 +198,23 @@ def _ses_event(event_type: str, message: Any, address: str) -> dict[str, Any]:
             "bounceType": "Permanent",
             "bounceSubType": "General",
             "bouncedRecipients": [
-                {"emailAddress": address, "action": "failed", "status": "5.1.1",
-                 "diagnosticCode": "smtp; 550 5.1.1 user unknown"}
+                {
+                    "emailAddress": address,
+                    "action": "failed",
+                    "status": "5.1.1",
+                    "diagnosticCode": "smtp; 550 5.1.1 user unknown",
+                }
             ],
             "timestamp": when,
             "feedbackId": str(uuid.uuid4()),
         }
     else:
-        event["delivery"] = {"timestamp": when, "recipients": [address],
-                             "processingTimeMillis": 500, "smtpResponse": "250 2.0.0 OK"}
+        event["delivery"] = {
+            "timestamp": when,
+            "recipients": [address],
+            "processingTimeMillis": 500,
+            "smtpResponse": "250 2.0.0 OK",
+        }
     return event
 
 

@@ -63,6 +63,14 @@ def sent_messages() -> list[tuple[list[str], str]]:
         raw = getattr(message, "raw_data", None)
         if raw is None:  # a Simple-content send; rebuild a minimal text form
             raw = f"Subject: {message.subject}\n\n{message.body}"
-        out.append((list(message.destinations if isinstance(message.destinations, list) else
-                         sum(message.destinations.values(), [])), raw))
+        out.append(
+            (
+                list(
+                    message.destinations
+                    if isinstance(message.destinations, list)
+                    else sum(message.destinations.values(), [])
+                ),
+                raw,
+            )
+        )
     return out

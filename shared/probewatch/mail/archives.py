@@ -32,7 +32,7 @@ def is_text_name(name: str) -> bool:
 
 
 def archive_kind(name: str, content_type: str) -> str | None:
-    """"gzip", "zip", "tar" or None, from the file name first, then the declared type."""
+    """The archive kind ("gzip", "zip", "tar") from the file name, then the declared type."""
     lowered = name.lower()
     if lowered.endswith((".tar.gz", ".tgz", ".tar")):
         return "tar"

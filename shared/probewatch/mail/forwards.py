@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 _MARKERS = [
-    ("gmail", re.compile(r"^-{5,}\s*Forwarded message\s*-{5,}\s*$", re.IGNORECASE)),
+    ("gmail", re.compile(r"^-{5,}\s*Forwarded message\s*-{5,}\s*$")),
     ("thunderbird", re.compile(r"^-{5,}\s*Forwarded Message\s*-{5,}\s*$")),
     ("outlook", re.compile(r"^-{3,}\s*Original Message\s*-{3,}\s*$", re.IGNORECASE)),
     ("apple-mail", re.compile(r"^Begin forwarded message:\s*$", re.IGNORECASE)),
@@ -71,4 +71,4 @@ def parse_mail_date(value: str) -> datetime | None:
         return None
     if moment is None or moment.tzinfo is None:
         return None
-    return moment
+    return moment.astimezone(UTC)

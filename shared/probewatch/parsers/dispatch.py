@@ -1,9 +1,10 @@
 """Turning a text (a log file, an email body) into events: line by line, format by format.
 
-For each line the dispatcher asks the parser that matched the previous line first (formats
-come in runs), then every registered parser whose `can_parse` says yes, fallbacks last.
+For each line the dispatcher first asks the few parsers that matched recent lines (formats
+come in runs, or interleaved by a few), most recent first, then every registered parser whose
+`can_parse` says yes, in registry order, fallbacks last. Fallbacks are never asked early.
 A parser's LineRejected becomes a Rejection with its reason; so does an event whose time
-is outside the 72-hour window of the receipt time (timestamps.check_window).
+is outside the 72-hour window of the receipt time (the rule of timestamps.check_window).
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from datetime import datetime, tzinfo
 
 from probewatch.model import ProbeEvent, Rejection
 from probewatch.parsers.base import LineRejected, ParseContext, Parser
-from probewatch.parsers.timestamps import check_window, resolve_zone
+from probewatch.parsers.timestamps import FUTURE_TOLERANCE, MAX_AGE, resolve_zone
+
+# How many recently matching parsers are asked first: texts mix a few formats at most.
+RECENT = 4
 
 
 @dataclass
@@ -68,52 +72,66 @@ def parse_text(
     specific = [p for p in parsers if not getattr(p, "fallback", False)]
     fallbacks = [p for p in parsers if getattr(p, "fallback", False)]
     ordered = specific + fallbacks
-    previous: Parser | None = None
+    sticky = {id(p) for p in specific}  # fallbacks are never tried out of turn
+    oldest = newest = None
+    if check_age and received_at is not None:
+        oldest, newest = received_at - MAX_AGE, received_at + FUTURE_TOLERANCE
+    recent: list[Parser] = []  # specific parsers that matched lately, most recent first
     events, rejected, formats = result.events, result.rejected, result.formats
+    latest = None
     line_no = 0
     for line_no, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
         if line.startswith(">"):  # quoting the mail layer left behind
             line = line.lstrip("> \t")
+        if "\xa0" in line:  # no-break spaces from HTML mail bodies
+            line = line.replace("\xa0", " ")
         if not line:
             continue
-        claimed = _parse_line(line, ctx, previous, ordered)
-        if claimed is None:
+        outcome: list[ProbeEvent] | str | None = None
+        for parser in recent:  # formats come in runs, or interleaved by a few
+            if parser.can_parse(line):
+                outcome = _try(parser, line, ctx)
+                if outcome is not None:
+                    break
+        if outcome is None:
+            claimed = _parse_line(line, ctx, recent, ordered)
+            if claimed is None:
+                continue
+            parser, outcome = claimed
+        if (not recent or parser is not recent[0]) and id(parser) in sticky:
+            if parser in recent:
+                recent.remove(parser)
+            recent.insert(0, parser)
+            del recent[RECENT:]
+        if outcome.__class__ is str:
+            rejected.append(Rejection(reason=outcome, raw=line, format=parser.name))  # type: ignore[arg-type]
             continue
-        parser, outcome = claimed
-        previous = parser if not getattr(parser, "fallback", False) else previous
-        if isinstance(outcome, str):
-            rejected.append(Rejection(reason=outcome, raw=line, format=parser.name))
-            continue
-        for event in outcome:
-            if check_age:
-                try:
-                    check_window(event.time, ctx)
-                except LineRejected as exc:
-                    rejected.append(Rejection(reason=exc.reason, raw=line, format=parser.name))
+        for event in outcome:  # type: ignore[union-attr]
+            moment = event.time
+            if moment is not None:
+                if oldest is not None and (moment < oldest or moment > newest):  # type: ignore[operator]
+                    reason = "too-old" if moment < oldest else "in-future"
+                    rejected.append(Rejection(reason=reason, raw=line, format=parser.name))
                     continue
+                if latest is None or moment > latest:
+                    latest = moment
             event.line_no = line_no
             event.reporter = reporter
             events.append(event)
             formats[event.format] = formats.get(event.format, 0) + 1
-            if event.time is not None and (
-                result.latest_time is None or event.time > result.latest_time
-            ):
-                result.latest_time = event.time
+    result.latest_time = latest
     result.lines = line_no
     return result
 
 
 def _parse_line(
-    line: str, ctx: ParseContext, previous: Parser | None, ordered: Sequence[Parser]
+    line: str, ctx: ParseContext, tried: list[Parser], ordered: Sequence[Parser]
 ) -> tuple[Parser, list[ProbeEvent] | str] | None:
-    """(parser, events or rejection reason) from the first parser that claims the line."""
-    if previous is not None and previous.can_parse(line):
-        outcome = _try(previous, line, ctx)
-        if outcome is not None:
-            return previous, outcome
+    """(parser, events or rejection reason) from the first parser in registry order, other
+    than those already `tried`, that claims the line."""
     for parser in ordered:
-        if parser is previous or not parser.can_parse(line):
+        if parser in tried or not parser.can_parse(line):
             continue
         outcome = _try(parser, line, ctx)
         if outcome is not None:

@@ -21,20 +21,36 @@ import re
 
 from probewatch.model import Action, ProbeEvent
 from probewatch.parsers import timestamps, validate
-from probewatch.parsers.base import ParseContext
+from probewatch.parsers.base import LineRejected, ParseContext
 
 _FIELDS = re.compile(
     r"\bSRC=(?P<src>\S*) DST=(?P<dst>\S*) .*?\bPROTO=(?P<proto>\S+)"
     r"(?: SPT=(?P<spt>\S+) DPT=(?P<dpt>\S+))?"
 )
-# UniFi `[WAN_LOCAL-D-2147483647]`, EdgeOS `[WAN_IN-default-D]` / `[SOMETHING-1234-A]`.
-_RULE_CODE = re.compile(r"\[[\w.]+(?:-[\w.]+)*?-([ADR])(?:-\d+)?\]")
-_WORDS = re.compile(r"[A-Za-z]+")
-_BLOCK = frozenset(
-    "DROP DROPPED REJECT REJECTED BLOCK BLOCKED DENY DENIED DISCARD DISCARDED BAN BANNED".split()
+# The common case in one cheap pass: dotted IPv4, TCP/UDP/ICMP, and the standard TCP tail
+# (`WINDOW=.. RES=.. <flags> URGP=`). Addresses are checked with _IPV4_PAIR.
+_FAST = re.compile(
+    r"SRC=(?P<src>[\d.]+) DST=(?P<dst>[\d.]+) .*?PROTO=(?P<proto>TCP|UDP|ICMP)"
+    r"(?: SPT=(?P<spt>\d{1,5}) DPT=(?P<dpt>\d{1,5}))?"
+    r"(?: WINDOW=\d+ RES=0x[0-9a-fA-F]+ (?P<flags>(?:[A-Z]{3} )*)URGP=)?"
 )
-_ALLOW = frozenset("ACCEPT ACCEPTED ALLOW ALLOWED PASS PASSED PERMIT PERMITTED".split())
-_FLAGS = frozenset("SYN ACK FIN RST PSH URG CWR ECE".split())
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+_IPV4 = rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}"
+_IPV4_PAIR = re.compile(rf"{_IPV4} DST={_IPV4}")  # both fast-path addresses in one check
+# What the prefix says was done: an EdgeOS/UniFi rule code (-D drop, -R reject, -A accept),
+# else a block word, else an allow word; also inside `DROP_INPUT`, `filter_IN_public_REJECT`.
+_RULE_CODE = re.compile(r"\[[\w.]+(?:-[\w.]+)*?-([ADR])(?:-\d+)?\]")
+_BLOCK_WORD = re.compile(
+    r"(?<![A-Za-z])(?:DROP(?:PED)?|REJECT(?:ED)?|BLOCK(?:ED)?|DENY|DENIED|DISCARD(?:ED)?|BAN(?:NED)?)"
+    r"(?![A-Za-z])",
+    re.IGNORECASE,
+)
+_ALLOW_WORD = re.compile(
+    r"(?<![A-Za-z])(?:ACCEPT(?:ED)?|ALLOW(?:ED)?|PASS(?:ED)?|PERMIT(?:TED)?)(?![A-Za-z])",
+    re.IGNORECASE,
+)
+_FLAG = re.compile(r" (SYN|ACK|FIN|RST|PSH|URG|CWR|ECE)(?= |$)")
+_UPTIME = re.compile(r" *\[ *\d+\.\d+\]")
 _CODE_ACTION: dict[str, Action] = {"D": "block", "R": "block", "A": "allow"}
 
 
@@ -43,67 +59,106 @@ class NetfilterParser:
 
     def __init__(self) -> None:
         self._times = timestamps.HeaderTimes()
-        self._prefix_actions: dict[str, Action] = {}
+        self._actions: dict[str, Action] = {}
 
     def can_parse(self, line: str) -> bool:
         return "SRC=" in line and "IN=" in line
 
     def parse(self, line: str, ctx: ParseContext) -> list[ProbeEvent] | None:
         start = line.find("IN=")
-        fields = _FIELDS.search(line, start)
-        if fields is None:
-            return None
         time, header_end = self._times.leading(line, ctx)
         if time is None and "/" in line[:start]:
             time = timestamps.search_clf(line[:start], ctx)  # Proxmox pve-firewall
-        proto = fields.group("proto")
+        action = self._action(line, _prefix_start(line, header_end, start), start)
+        fast = _FAST.search(line, start)
+        if fast is not None:
+            groups = fast.groups()
+            if (groups[5] is not None or groups[2] != "TCP") and _IPV4_PAIR.fullmatch(
+                line, fast.start(1), fast.end(2)
+            ):
+                return [self._fast_event(line, groups, time, action)]
+        fields = _FIELDS.search(line, start)
+        if fields is None:
+            return None
+        src, dst, proto, spt, dpt = fields.groups()
         flags = None
         if proto == "TCP":
-            tail = line[fields.end() :]
-            bracket = tail.find("[")
-            if bracket >= 0:
-                tail = tail[:bracket]
-            flags = [word for word in tail.split() if word in _FLAGS]
+            # Only the outer packet: an ICMP error quotes another packet in [ ... ].
+            end = line.find("[", fields.end())
+            found = _FLAG.findall(line, fields.end(), len(line) if end < 0 else end)
+            flags = " ".join(found) if found else None
         return [
             validate.make_event(
                 format=self.name,
                 raw=line,
                 time=time,
-                src_ip=fields.group("src"),
-                src_port=fields.group("spt"),
-                dst_ip=fields.group("dst"),
-                dst_port=fields.group("dpt"),
+                src_ip=src,
+                src_port=spt,
+                dst_ip=dst,
+                dst_port=dpt,
                 proto_name=proto,
-                action_word=self._action(_prefix(line[header_end:start], time is not None)),
+                action_word=action,
                 flags=flags,
             )
         ]
 
-    def _action(self, prefix: str) -> Action:
-        """block/allow/unknown from the log prefix; cached, since prefixes repeat."""
-        known = self._prefix_actions.get(prefix)
-        if known is not None:
-            return known
-        code = _RULE_CODE.search(prefix)
-        if code is not None:
-            found = _CODE_ACTION[code.group(1)]
-        else:
-            words = {w.upper() for w in _WORDS.findall(prefix)}
-            found = "block" if words & _BLOCK else "allow" if words & _ALLOW else "unknown"
-        if len(self._prefix_actions) < 4096:
-            self._prefix_actions[prefix] = found
+    def _fast_event(self, line: str, groups: tuple[str, ...], time, action: Action) -> ProbeEvent:  # type: ignore[no-untyped-def]
+        src, dst, proto, spt, dpt, flags = groups
+        sport = dport = None
+        if spt is not None and proto != "ICMP":
+            sport, dport = int(spt), int(dpt)
+            if sport > 65535 or dport > 65535:
+                raise LineRejected("bad-port")
+        # Positional: this runs once per line of the most common format.
+        return ProbeEvent(
+            time,
+            src,
+            sport,
+            dst,
+            dport,
+            proto,
+            action,
+            self.name,
+            line,
+            validate.tcp_flags(flags) if flags else None,
+        )
+
+    def _action(self, line: str, begin: int, end: int) -> Action:
+        """block/allow/unknown from the prefix line[begin:end]; cached, prefixes repeat."""
+        prefix = line[begin:end]
+        found = self._actions.get(prefix)
+        if found is None:
+            found = _action(line, begin, end)
+            if len(self._actions) < 4096:
+                self._actions[prefix] = found
         return found
 
 
-def _prefix(before_in: str, has_header: bool) -> str:
-    """The log prefix alone: without `host kernel:` (a host named "block1" is no action)."""
-    kernel = before_in.find("kernel:")
+def _prefix_start(line: str, header_end: int, in_at: int) -> int:
+    """Where the log prefix starts: after `kernel:` and the kernel's uptime stamp, else after
+    the host name that follows a syslog time (a host named "block1" is no action)."""
+    kernel = line.find("kernel:", header_end, in_at)
     if kernel >= 0:
-        return before_in[kernel + 7 :]
-    if has_header:
-        parts = before_in.split(None, 1)
-        return parts[1] if len(parts) > 1 else ""
-    return before_in
+        begin = kernel + 7
+        uptime = _UPTIME.match(line, begin)  # "[12345.678]": drop it, so prefixes repeat
+        return uptime.end() if uptime is not None else begin
+    if header_end:
+        space = line.find(" ", header_end + 1, in_at)
+        return space if space >= 0 else header_end
+    return 0
+
+
+def _action(line: str, begin: int, end: int) -> Action:
+    """block/allow/unknown from the prefix line[begin:end]: an EdgeOS/UniFi rule code first,
+    then block words, then allow words."""
+    code = _RULE_CODE.search(line, begin, end)
+    if code is not None:
+        return _CODE_ACTION[code.group(1)]
+    if _BLOCK_WORD.search(line, begin, end):
+        return "block"
+    if _ALLOW_WORD.search(line, begin, end):
+        return "allow"
+    return "unknown"
 
 
 PARSER = NetfilterParser()

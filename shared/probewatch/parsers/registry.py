@@ -12,19 +12,79 @@ tests fail otherwise; see the README.md there).
 
 from __future__ import annotations
 
-from probewatch.parsers import netfilter
+from probewatch.parsers import (
+    cef,
+    checkpoint,
+    cisco_asa,
+    cisco_ios,
+    dlink,
+    draytek,
+    dshield,
+    fortigate,
+    generic_kv,
+    huawei_usg,
+    ipfilter,
+    juniper_srx,
+    meraki,
+    mikrotik,
+    netfilter,
+    netgear,
+    netscreen,
+    paloalto,
+    pf_filterlog,
+    pflog,
+    portsentry,
+    sonicwall,
+    sophos,
+    suricata_eve,
+    suricata_fast,
+    watchguard,
+    windows_firewall,
+    windows_wfp,
+    zyxel,
+)
 from probewatch.parsers.base import Parser
 
 # --- host and consumer formats (Parsers A) -------------------------------------------------
 HOST_AND_ROUTER: list[Parser] = [
     netfilter.PARSER,
+    pf_filterlog.PARSER,
+    pflog.PARSER,
+    ipfilter.PARSER,
+    windows_firewall.PARSER,
+    windows_wfp.PARSER,
+    netgear.PARSER,
+    dlink.PARSER,
+    draytek.PARSER,
+    portsentry.PARSER,
+    dshield.PARSER,
+    mikrotik.PARSER,
 ]
 
 # --- enterprise formats (Parsers B: append `module.PARSER,` lines here) ---------------------
-ENTERPRISE: list[Parser] = []
+ENTERPRISE: list[Parser] = [
+    cisco_asa.PARSER,
+    cisco_ios.PARSER,
+    fortigate.PARSER,
+    paloalto.PARSER,
+    sonicwall.PARSER,
+    juniper_srx.PARSER,
+    netscreen.PARSER,
+    checkpoint.PARSER,
+    cef.PARSER,
+    sophos.PARSER,
+    watchguard.PARSER,
+    huawei_usg.PARSER,
+    zyxel.PARSER,
+    suricata_fast.PARSER,
+    suricata_eve.PARSER,
+    meraki.PARSER,
+]
 
 # --- fallbacks: only when nothing specific matched (generic key=value goes here) ------------
-FALLBACK: list[Parser] = []
+FALLBACK: list[Parser] = [
+    generic_kv.PARSER,
+]
 
 PARSERS: list[Parser] = [*HOST_AND_ROUTER, *ENTERPRISE, *FALLBACK]
 

@@ -12,13 +12,15 @@ Rules (issue 3, "Time"):
     receipt time is known, so parsers need not call it themselves.
 
 Functions that parse text return None when the text is not a time they understand; they
-never guess a date. Parsers turn the pieces they matched into a datetime with `build()`.
+never guess a date. The syslog envelope reader (HeaderTimes) rejects a line whose envelope
+holds an impossible time (Feb 30, 10:00:99) with LineRejected("bad-time"). Parsers turn the pieces they matched into a datetime with `build()`.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from probewatch import clock
@@ -59,19 +61,57 @@ def _hours(h: float) -> timezone:
 # Zone abbreviations seen in device logs. Ambiguous ones take their most common meaning in
 # firewall logs (CST = US Central, IST = India, BST = British Summer Time).
 ZONE_ABBREVIATIONS: dict[str, tzinfo] = {
-    "UTC": UTC, "GMT": UTC, "UT": UTC, "Z": UTC, "ZULU": UTC, "WET": UTC,
-    "WEST": _hours(1), "BST": _hours(1), "IST": _hours(5.5),
-    "CET": _hours(1), "MET": _hours(1), "CEST": _hours(2), "MEST": _hours(2), "MESZ": _hours(2),
-    "MEZ": _hours(1), "EET": _hours(2), "EEST": _hours(3), "MSK": _hours(3), "SAST": _hours(2),
-    "EST": _hours(-5), "EDT": _hours(-4), "CST": _hours(-6), "CDT": _hours(-5),
-    "MST": _hours(-7), "MDT": _hours(-6), "PST": _hours(-8), "PDT": _hours(-7),
-    "AKST": _hours(-9), "AKDT": _hours(-8), "HST": _hours(-10), "AST": _hours(-4),
-    "ADT": _hours(-3), "NST": _hours(-3.5), "NDT": _hours(-2.5), "BRT": _hours(-3),
-    "ART": _hours(-3), "JST": _hours(9), "KST": _hours(9), "HKT": _hours(8), "SGT": _hours(8),
-    "PHT": _hours(8), "AWST": _hours(8), "ICT": _hours(7), "WIB": _hours(7),
-    "ACST": _hours(9.5), "ACDT": _hours(10.5), "AEST": _hours(10), "AEDT": _hours(11),
-    "NZST": _hours(12), "NZDT": _hours(13),
-}  # fmt: skip
+    "UTC": UTC,
+    "GMT": UTC,
+    "UT": UTC,
+    "Z": UTC,
+    "ZULU": UTC,
+    "WET": UTC,
+    "WEST": _hours(1),
+    "BST": _hours(1),
+    "IST": _hours(5.5),
+    "CET": _hours(1),
+    "MET": _hours(1),
+    "CEST": _hours(2),
+    "MEST": _hours(2),
+    "MESZ": _hours(2),
+    "MEZ": _hours(1),
+    "EET": _hours(2),
+    "EEST": _hours(3),
+    "MSK": _hours(3),
+    "SAST": _hours(2),
+    "EST": _hours(-5),
+    "EDT": _hours(-4),
+    "CST": _hours(-6),
+    "CDT": _hours(-5),
+    "MST": _hours(-7),
+    "MDT": _hours(-6),
+    "PST": _hours(-8),
+    "PDT": _hours(-7),
+    "AKST": _hours(-9),
+    "AKDT": _hours(-8),
+    "HST": _hours(-10),
+    "AST": _hours(-4),
+    "ADT": _hours(-3),
+    "NST": _hours(-3.5),
+    "NDT": _hours(-2.5),
+    "BRT": _hours(-3),
+    "ART": _hours(-3),
+    "JST": _hours(9),
+    "KST": _hours(9),
+    "HKT": _hours(8),
+    "SGT": _hours(8),
+    "PHT": _hours(8),
+    "AWST": _hours(8),
+    "ICT": _hours(7),
+    "WIB": _hours(7),
+    "ACST": _hours(9.5),
+    "ACDT": _hours(10.5),
+    "AEST": _hours(10),
+    "AEDT": _hours(11),
+    "NZST": _hours(12),
+    "NZDT": _hours(13),
+}
 
 _OFFSET = re.compile(r"^(?:UTC|GMT)?([+-])(\d{1,2}):?(\d{2})?$")
 
@@ -145,33 +185,77 @@ def build(
             year_n = int(year)
             if year_n < 100:
                 year_n += 2000
-            local = datetime(year_n, int(month), int(day), int(hour), int(minute),
-                             int(second), micro)  # fmt: skip
-            return _aware(local, where)
-        return _infer_year(ctx, int(month), int(day), int(hour), int(minute), int(second),
-                           micro, where)  # fmt: skip
+            return _to_utc(
+                year_n, int(month), int(day), int(hour), int(minute), int(second), micro, where
+            )
+        return _infer_year(
+            ctx, int(month), int(day), int(hour), int(minute), int(second), micro, where
+        )
     except ValueError:
         return None
 
 
-def _aware(local: datetime, where: tzinfo) -> datetime:
-    return local.replace(tzinfo=where).astimezone(UTC)
+def _to_utc(
+    year: int, month: int, day: int, hour: int, minute: int, second: int, micro: int, where: tzinfo
+) -> datetime:
+    """UTC of a local wall time in `where`; ValueError if there is no such date or time."""
+    if not 0 <= second <= 59:
+        raise ValueError("second out of range")
+    return _utc_minute(year, month, day, hour, minute, where) + timedelta(
+        seconds=second, microseconds=micro
+    )
 
 
-def _infer_year(ctx: ParseContext, month: int, day: int, hour: int, minute: int, second: int,
-                micro: int, where: tzinfo) -> datetime | None:  # fmt: skip
+@lru_cache(maxsize=4096)
+def _utc_minute(year: int, month: int, day: int, hour: int, minute: int, where: tzinfo) -> datetime:
+    # Zones change offset on whole minutes, so a minute's seconds share its conversion; log
+    # lines come in runs within the same minutes, which makes this cache hit.
+    return datetime(year, month, day, hour, minute, tzinfo=where).astimezone(UTC)
+
+
+def _infer_year(
+    ctx: ParseContext,
+    month: int,
+    day: int,
+    hour: int,
+    minute: int,
+    second: int,
+    micro: int,
+    where: tzinfo,
+) -> datetime | None:
     reference = ctx.received_at or clock.utcnow()
     latest = reference + FUTURE_TOLERANCE
     best: datetime | None = None
-    for year in (reference.year + 1, reference.year, reference.year - 1, reference.year - 2):
+    # Newest candidate first; next year only matters for a January line received in December.
+    years = (reference.year, reference.year - 1, reference.year - 2)
+    if month == 1 and reference.month == 12:
+        years = (reference.year + 1, *years)
+    for year in years:
         try:
-            candidate = _aware(datetime(year, month, day, hour, minute, second, micro), where)
+            candidate = _to_utc(year, month, day, hour, minute, second, micro, where)
         except ValueError:  # Feb 29 in a common year
             continue
         if candidate <= latest:
             return candidate  # candidates go back in time: the first one that fits is closest
         best = candidate
     return best
+
+
+def time_of_day(
+    ctx: ParseContext, hour: int | str, minute: int | str, second: int | str
+) -> datetime | None:
+    """A time written without any date (today's lines of a router's log view): the latest
+    day that puts it before the receipt time (plus FUTURE_TOLERANCE), in the reporter's zone."""
+    reference = (ctx.received_at or clock.utcnow()).astimezone(ctx.tz)
+    try:
+        local = reference.replace(
+            hour=int(hour), minute=int(minute), second=int(second), microsecond=0
+        )
+    except ValueError:
+        return None
+    if local > reference + FUTURE_TOLERANCE:
+        local -= timedelta(days=1)
+    return build(ctx, local.month, local.day, local.hour, local.minute, local.second, local.year)
 
 
 def check_window(moment: datetime | None, ctx: ParseContext) -> None:
@@ -192,9 +276,10 @@ _ISO = re.compile(
     r"(?:[.,](?P<f>\d+))?\s?(?P<z>Z|[+-]\d\d:?\d\d|[A-Z]{3,5}\b)?"
 )
 _BSD = re.compile(
+    r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),?\s+)?"
     r"(?P<mo>[A-Z][a-z]{2})\s+(?P<d>\d{1,2})\s+(?:(?P<y>\d{4})\s+)?"
     r"(?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)(?:\.(?P<f>\d+))?"
-    r"(?:\s+(?P<z>[A-Z]{3,5}|[+-]\d\d:?\d\d)(?=[\s:]))?"
+    r"(?:\s+(?P<z>[A-Z]{3,5}|[+-]\d\d:?\d\d)(?=[\s:]|$))?(?:\s+(?P<y2>\d{4})(?=\s|$))?"
 )
 
 
@@ -228,39 +313,82 @@ def parse_epoch(text: str) -> datetime | None:
 _HEADER = re.compile(
     r"\s*(?:<\d{1,3}>)?(?:\d{1,2} )?\*?"
     r"(?:(?P<iso>\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)"
-    r"|(?P<bsd>[A-Z][a-z]{2}\s+\d{1,2}\s+(?:\d{4}\s+)?\d\d:\d\d:\d\d(?:\.\d+)?"
-    r"(?:\s+(?:[A-Z]{3,5}|[+-]\d\d:?\d\d)(?=[\s:]))?))"
+    r"|(?P<bsd>(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),?\s+)?"
+    r"[A-Z][a-z]{2}\s+\d{1,2}\s+(?:\d{4}\s+)?\d\d:\d\d:\d\d(?:\.\d+)?"
+    r"(?:\s+(?:[A-Z]{3,5}|[+-]\d\d:?\d\d)(?=[\s:]))?(?:\s+\d{4}(?=\s))?))"
 )
+
+
+_SECONDS = [timedelta(seconds=n) for n in range(60)]
 
 
 class HeaderTimes:
     """Parses the syslog envelope time at the start of a line, remembering the last one.
 
-    One instance per format module; formats cluster, consecutive lines share the same
-    second, so the cache makes the time cost close to a dictionary lookup.
+    One instance per format module. Formats cluster and consecutive lines share the same
+    second, so a line starting with the previous line's exact header costs one startswith().
     """
 
-    __slots__ = ("_key", "_value")
+    __slots__ = (
+        "_ctx",
+        "_end",
+        "_latest",
+        "_minute",
+        "_minute_start",
+        "_prefix",
+        "_spaced",
+        "_value",
+    )
 
     def __init__(self) -> None:
-        self._key: tuple[str, datetime | None, tzinfo] | None = None
+        self._ctx: ParseContext | None = None
+        self._prefix = ""
+        self._spaced = "\0"  # the last header plus the space that usually follows it
+        self._end = 0
         self._value: datetime | None = None
+        self._minute = ""  # "Jan 14 10:00:" of the last plain BSD time, and its UTC start
+        self._minute_start: datetime | None = None
+        self._latest = datetime.max.replace(tzinfo=UTC)
 
     def leading(self, line: str, ctx: ParseContext) -> tuple[datetime | None, int]:
         """(time, end offset of the timestamp) of the envelope at the line start; (None, 0)
-        when the line starts with no time."""
+        when the line starts with no time. LineRejected("bad-time") for an impossible one."""
+        if ctx is self._ctx and (
+            line.startswith(self._spaced)
+            or line.startswith(self._prefix)
+            and line[self._end : self._end + 1] in (":", "")
+        ):
+            return self._value, self._end
         match = _HEADER.match(line)
         if match is None:
             return None, 0
-        text = match.group("iso") or match.group("bsd")
-        key = (text, ctx.received_at, ctx.tz)
-        if key != self._key:
-            self._key = key
-            if match.group("iso"):
-                self._value = parse_iso(text, ctx)
-            else:
-                self._value = parse_bsd(text, ctx)
-        return self._value, match.end()
+        if match.group("iso"):
+            value = parse_iso(match.group("iso"), ctx)
+        else:
+            value = self._bsd(match.group("bsd"), ctx)
+        if value is None:  # a time is written there, but no such time exists (Feb 30, 10:00:99)
+            raise LineRejected("bad-time")
+        self._ctx, self._prefix, self._end, self._value = ctx, match.group(0), match.end(), value
+        self._spaced = self._prefix + " "
+        return value, match.end()
+
+    def _bsd(self, text: str, ctx: ParseContext) -> datetime | None:
+        """parse_bsd, reusing the last minute's result for a plain `Mmm dd hh:mm:ss`: a new
+        second of the same minute is an addition, unless it crosses the receipt bound."""
+        plain = len(text) == 15 and text[12] == ":"
+        if plain and ctx is self._ctx and text[:13] == self._minute and self._minute_start:
+            second = int(text[13:])
+            if second < 60:  # 60 and above: let parse_bsd decide
+                value = self._minute_start + _SECONDS[second]
+                if value <= self._latest:
+                    return value
+        value = parse_bsd(text, ctx)
+        self._latest = (ctx.received_at or clock.utcnow()) + FUTURE_TOLERANCE
+        if plain and value is not None:
+            self._minute, self._minute_start = text[:13], value - timedelta(seconds=value.second)
+        else:
+            self._minute = ""
+        return value
 
 
 def parse_bsd(text: str, ctx: ParseContext) -> datetime | None:
@@ -269,14 +397,16 @@ def parse_bsd(text: str, ctx: ParseContext) -> datetime | None:
     if match is None:
         return None
     g = match.group
-    return build(ctx, g("mo"), g("d"), g("h"), g("mi"), g("s"), g("y"), g("z"), g("f"))
+    year = g("y") or g("y2")
+    return build(ctx, g("mo"), g("d"), g("h"), g("mi"), g("s"), year, g("z"), g("f"))
 
 
 _header_times = HeaderTimes()
 
 
 def leading_time(line: str, ctx: ParseContext) -> datetime | None:
-    """The syslog envelope time at the start of `line` (after an optional <PRI>), or None."""
+    """The syslog envelope time at the start of `line` (after an optional <PRI>), or None.
+    Raises LineRejected("bad-time") when the time written there cannot exist."""
     return _header_times.leading(line, ctx)[0]
 
 

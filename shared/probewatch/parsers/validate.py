@@ -3,7 +3,8 @@
 Every parser should build its events with `make_event`, which validates what it is given:
   * addresses: IPv4 or IPv6 (`::ffff:a.b.c.d` becomes a.b.c.d; IPv6 is compressed;
     IPv4 with zero-padded octets like 192.168.001.010 is read as decimal, as routers mean it).
-    Anything else raises LineRejected("bad-address").
+    Anything else raises LineRejected("bad-address"), except a destination the reporter
+    masked (X.X.X.X, 203.0.x.x), which becomes None (see optional_ip).
   * ports: 0..65535, or None for "", "-", "*"; anything else raises LineRejected("bad-port").
   * protocol: a name or IANA number becomes upper case ("tcp"/"6" -> "TCP", "ipv6-icmp"/"58"
     -> "ICMPV6"); ports of port-less protocols (ICMP...) are dropped.
@@ -15,6 +16,7 @@ Every parser should build its events with `make_event`, which validates what it 
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable
 from datetime import datetime
 from functools import lru_cache
@@ -22,10 +24,26 @@ from functools import lru_cache
 from probewatch.model import Action, ProbeEvent
 from probewatch.parsers.base import LineRejected
 
+# Canonical dotted-quad IPv4 (no zero padding): already in the form ip() would return.
+_PLAIN_IPV4 = re.compile(
+    r"(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+)
 
-@lru_cache(maxsize=8192)
+
+def is_plain_ipv4(text: str) -> bool:
+    """True for canonical dotted-quad IPv4 text (what ip() would return unchanged)."""
+    return _PLAIN_IPV4.fullmatch(text) is not None
+
+
 def ip(text: str) -> str:
     """The canonical text of an IPv4/IPv6 address; LineRejected("bad-address") otherwise."""
+    if _PLAIN_IPV4.fullmatch(text) is not None:  # the common case, without ipaddress' cost
+        return text
+    return _ip_slow(text)
+
+
+@lru_cache(maxsize=8192)
+def _ip_slow(text: str) -> str:
     candidate = text.strip().strip("[]")
     if "%" in candidate:  # fe80::1%eth0: the scope is not part of the address
         candidate = candidate.split("%", 1)[0]
@@ -48,9 +66,18 @@ def _padded_ipv4(candidate: str) -> ipaddress.IPv4Address:
     raise LineRejected("bad-address")
 
 
+# Reporters mask their own address before forwarding: X.X.X.X, 203.0.x.x, 1.2.*.*, <my ip>.
+_MASKED = re.compile(r"[xX*#?<]|[g-wyzG-WYZ]")
+
+
 def optional_ip(text: str | None) -> str | None:
-    """Like ip(), but None / "" / "-" / "*" give None."""
-    if text is None or text.strip() in ("", "-", "*", "N/A", "n/a"):
+    """Like ip() for a destination: None for "", "-", "*" and for masked addresses (the
+    reporter's own, hidden: "X.X.X.X", "203.0.x.x"); LineRejected("bad-address") otherwise."""
+    if text is None:
+        return None
+    if _PLAIN_IPV4.fullmatch(text) is not None:
+        return text
+    if text.strip() in ("", "-", "N/A", "n/a") or _MASKED.search(text):
         return None
     return ip(text)
 
@@ -60,6 +87,11 @@ def port(text: str | int | None) -> int | None:
     LineRejected("bad-port") for anything else."""
     if text is None:
         return None
+    if type(text) is str and text.isdigit() and len(text) <= 5:  # fast path: "12345"
+        value = int(text)
+        if value <= 65535:
+            return value
+        raise LineRejected("bad-port")
     if isinstance(text, int):
         value = text
     else:
@@ -75,10 +107,22 @@ def port(text: str | int | None) -> int | None:
 
 
 _PROTO_NUMBERS = {
-    "1": "ICMP", "2": "IGMP", "4": "IPIP", "6": "TCP", "17": "UDP", "41": "IPV6", "47": "GRE",
-    "50": "ESP", "51": "AH", "58": "ICMPV6", "89": "OSPF", "103": "PIM", "112": "VRRP",
-    "132": "SCTP", "136": "UDPLITE",
-}  # fmt: skip
+    "1": "ICMP",
+    "2": "IGMP",
+    "4": "IPIP",
+    "6": "TCP",
+    "17": "UDP",
+    "41": "IPV6",
+    "47": "GRE",
+    "50": "ESP",
+    "51": "AH",
+    "58": "ICMPV6",
+    "89": "OSPF",
+    "103": "PIM",
+    "112": "VRRP",
+    "132": "SCTP",
+    "136": "UDPLITE",
+}
 _PROTO_ALIASES = {"IPV6-ICMP": "ICMPV6", "ICMP6": "ICMPV6", "IPV6ICMP": "ICMPV6", "ICMPV4": "ICMP"}
 PORTLESS = frozenset({"ICMP", "ICMPV6", "IGMP", "GRE", "ESP", "AH", "OSPF", "VRRP", "PIM"})
 
@@ -93,10 +137,26 @@ def proto(text: str | int) -> str:
 
 
 _FLAG_NAMES = {
-    "S": "SYN", "A": "ACK", "F": "FIN", "R": "RST", "P": "PSH", "U": "URG", "E": "ECE",
-    "C": "CWR", "W": "CWR", "SYN": "SYN", "ACK": "ACK", "FIN": "FIN", "RST": "RST",
-    "PSH": "PSH", "URG": "URG", "ECE": "ECE", "CWR": "CWR", "RESET": "RST", "PUSH": "PSH",
-}  # fmt: skip
+    "S": "SYN",
+    "A": "ACK",
+    "F": "FIN",
+    "R": "RST",
+    "P": "PSH",
+    "U": "URG",
+    "E": "ECE",
+    "C": "CWR",
+    "W": "CWR",
+    "SYN": "SYN",
+    "ACK": "ACK",
+    "FIN": "FIN",
+    "RST": "RST",
+    "PSH": "PSH",
+    "URG": "URG",
+    "ECE": "ECE",
+    "CWR": "CWR",
+    "RESET": "RST",
+    "PUSH": "PSH",
+}
 
 
 def tcp_flags(flags: str | Iterable[str] | None) -> str | None:
@@ -105,29 +165,58 @@ def tcp_flags(flags: str | Iterable[str] | None) -> str | None:
     if flags is None:
         return None
     if isinstance(flags, str):
-        text = flags.strip().upper().replace(".", "")
-        for sep in ",/|+":
-            text = text.replace(sep, " ")
-        words = text.split()
-        if len(words) == 1 and words[0] not in _FLAG_NAMES:
-            words = list(words[0])
-    else:
-        words = [w.strip().upper() for w in flags]
+        known = _FLAGS_SEEN.get(flags)
+        if known is None:
+            known = _tcp_flags_text(flags) or ""
+            if len(_FLAGS_SEEN) < 1024:
+                _FLAGS_SEEN[flags] = known
+        return known or None
+    words = [w.strip().upper() for w in flags]
+    names = {_FLAG_NAMES[w] for w in words if w in _FLAG_NAMES}
+    return " ".join(sorted(names)) or None
+
+
+_FLAGS_SEEN: dict[str, str] = {}  # flag texts repeat endlessly; few distinct ones exist
+
+
+def _tcp_flags_text(flags: str) -> str | None:
+    text = flags.strip().upper().replace(".", "")
+    for sep in ",/|+":
+        text = text.replace(sep, " ")
+    words = text.split()
+    if len(words) == 1 and words[0] not in _FLAG_NAMES:
+        words = list(words[0])
     names = {_FLAG_NAMES[w] for w in words if w in _FLAG_NAMES}
     return " ".join(sorted(names)) or None
 
 
 _BLOCK_WORDS = frozenset(
-    "block blocked drop dropped deny denied reject rejected refuse refused discard "
-    "discarded prevent prevented blocking filtered".split()
+    [
+        "block",
+        "blocked",
+        "drop",
+        "dropped",
+        "deny",
+        "denied",
+        "reject",
+        "rejected",
+        "refuse",
+        "refused",
+        "discard",
+        "discarded",
+        "prevent",
+        "prevented",
+        "blocking",
+        "filtered",
+    ]
 )
 _ALLOW_WORDS = frozenset(
-    "allow allowed accept accepted pass passed permit permitted".split()
+    ["allow", "allowed", "accept", "accepted", "pass", "passed", "permit", "permitted"]
 )
 
 
 def action(word: str | None) -> Action:
-    """"block" / "allow" / "unknown" from a firewall's action word (case-insensitive)."""
+    """ "block" / "allow" / "unknown" from a firewall's action word (case-insensitive)."""
     if not word:
         return "unknown"
     lowered = word.strip().lower()
@@ -161,16 +250,18 @@ def make_event(
     sport, dport = port(src_port), port(dst_port)
     if name in PORTLESS:
         sport = dport = None
+    # Positional: every format builds its events here, once per line.
     return ProbeEvent(
-        time=time,
-        src_ip=ip(src_ip),
-        src_port=sport,
-        dst_ip=optional_ip(dst_ip),
-        dst_port=dport,
-        proto=name,
-        action=action_word,
-        format=format,
-        raw=raw,
-        tcp_flags=tcp_flags(flags) if name == "TCP" else None,
-        evidence=evidence,
+        time,
+        ip(src_ip),
+        sport,
+        optional_ip(dst_ip),
+        dport,
+        name,
+        action_word,
+        format,
+        raw,
+        tcp_flags(flags) if name == "TCP" else None,
+        None,
+        evidence,
     )

@@ -1,12 +1,14 @@
 """Small pieces several enterprise-firewall parsers share (Parsers B's formats).
 
-  * `verdict(word)`: a vendor's action word -> "block"/"allow"/"unknown". Extends
-    validate.action() with the words enterprise firewalls use (Palo Alto `reset-both`,
-    FortiGate `close`/`server-rst`, Check Point `Reject`, IDS `alert`...).
-  * `endpoint(text)`: "iface:addr/port", "v1:outside:addr", "addr:port:iface" style tokens ->
-    (address, port) with the address validated (LineRejected("bad-address") otherwise).
-  * `structured_data(text)`: the `key="value"` / `key:"value";` pairs of RFC 5424
-    structured data (Juniper `[junos@... k="v"]`, Check Point `[k:"v"; ...]`).
+* `verdict(word)`: a vendor's action word -> "block"/"allow"/"unknown". Extends
+  validate.action() with the words enterprise firewalls use (Palo Alto `reset-both`,
+  FortiGate `close`/`server-rst`, Check Point `Reject`, IDS `alert`...).
+* `endpoint(text)`: Cisco "iface:addr/port", "v1:outside:addr" tokens -> (address, port);
+  `colon_endpoint(text)`: SonicWall/Meraki "addr:port:iface", "[v6]:port" tokens. Both
+  validate the address (LineRejected("bad-address") otherwise).
+* `rejoin_ipv6(addr, port)`: undoes a regex's "addr:port" split of a port-less IPv6 address.
+* `structured_data(text)`: the `key="value"` / `key:"value";` pairs of RFC 5424
+  structured data (Juniper `[junos@... k="v"]`, Check Point `[k:"v"; ...]`).
 """
 
 from __future__ import annotations
@@ -18,22 +20,24 @@ from probewatch.model import Action
 from probewatch.parsers import validate
 from probewatch.parsers.base import LineRejected
 
-_BLOCK = frozenset(
-    """deny denied drop dropped reject rejected block blocked blocked-url block-url block-ip
-    discard discarded reset reset-both reset-client reset-server drop-icmp drop-all-packets
-    drop-packet sinkhole prevent prevented blocking filtered clear_session dropped-packet
-    refused refuse ban banned quarantine""".split()
-)
+_BLOCK = frozenset({
+    "deny", "denied", "drop", "dropped", "reject", "rejected", "block", "blocked", "blocked-url",
+    "block-url", "block-ip", "discard", "discarded", "reset", "reset-both", "reset-client",
+    "reset-server", "drop-icmp", "drop-all-packets", "drop-packet", "sinkhole", "prevent",
+    "prevented", "blocking", "filtered", "clear_session", "dropped-packet", "refused", "refuse",
+    "ban", "banned", "quarantine",
+})  # fmt: skip
 # Words that mean the firewall let the traffic through (FortiGate logs an allowed
 # session's end as `close`/`timeout`/`client-rst`/`server-rst`).
-_ALLOW = frozenset(
-    """allow allowed accept accepted pass passed permit permitted pass_session close timeout
-    client-rst server-rst established built teardown""".split()
-)
+_ALLOW = frozenset({
+    "allow", "allowed", "accept", "accepted", "pass", "passed", "permit", "permitted",
+    "pass_session", "close", "timeout", "client-rst", "server-rst", "established", "built",
+    "teardown",
+})  # fmt: skip
 
 
 def verdict(word: str | None) -> Action:
-    """"block" / "allow" / "unknown" for a vendor's action word (case-insensitive)."""
+    """Block, allow or unknown for a vendor's action word (case-insensitive)."""
     if not word:
         return "unknown"
     lowered = word.strip().strip('"').lower()
@@ -90,7 +94,7 @@ def colon_endpoint(text: str) -> tuple[str, str | None]:
     if _is_ip(text):
         return text, None
     parts = text.split(":")
-    if len(parts) <= 3:  # IPv4 with port and/or interface
+    if len(parts) <= 3 or "." in parts[0]:  # IPv4 with port, interface, host name...
         port = parts[1] if len(parts) > 1 else ""
         return validate.ip(parts[0]), (port or None)
     # IPv6 followed by ":port:iface" or ":port"
@@ -99,6 +103,13 @@ def colon_endpoint(text: str) -> tuple[str, str | None]:
         if _is_ip(head):
             return head, (parts[-cut] or None)
     raise LineRejected("bad-address")
+
+
+def rejoin_ipv6(address: str, port: str | None) -> tuple[str, str | None]:
+    """Undo a regex's "addr:port" split of a port-less IPv6 address ("2001:db8:" + "1")."""
+    if port and not _is_ip(address) and _is_ip(f"{address}:{port}"):
+        return f"{address}:{port}", None
+    return address, port
 
 
 _SD_PAIR = re.compile(r"""([\w.\-]+)\s*[=:]\s*"((?:[^"\\]|\\.)*)\"""")

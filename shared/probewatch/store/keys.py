@@ -24,6 +24,10 @@ one sparse global index GSI1 (GSI1PK, GSI1SK) that holds only items that need at
 | pending confirmation    | REP#<email>             | CONFIRM                         | -                                  |
 | sent report (by SES id) | MSG#<ses message id>    | MESSAGE                         | -                                  |
 |   (lets an abuse desk's reply, which quotes only the SES Message-ID, find its incident)
+| current incident pointer| SRC#<ip>                | INCIDENT                        | -                                  |
+|   (sorts between the events and STATE: one Query reads a source's window and its pointer)
+| incident, once final    | INC#<incident id>       | INCIDENT                        | CLOSING / <close due iso>          |
+|   (GSI1 keys only while a final incident waits out its 7 quiet days: closing is one Query)
 """
 
 from __future__ import annotations
@@ -140,3 +144,8 @@ def sent_message_pk(message_id: str) -> str:
 
 
 SENT_MESSAGE_SK = "MESSAGE"
+
+
+# Appended by the aggregate stage (store/incidents.py).
+SOURCE_INCIDENT_SK = "INCIDENT"
+CLOSING_INDEX_PK = "CLOSING"

@@ -24,6 +24,8 @@ from probewatch.store.table import dynamodb_table
 LOG_TTL = timedelta(days=35)
 # Reply counters only matter for their own day.
 REPLY_COUNTER_TTL = timedelta(days=2)
+# Log kind of the "digest sent" marker (not shown in digests).
+DIGEST_KIND = "digest"
 
 _INT_FIELDS = {"mask_octets"}
 _INT_LIST_FIELDS = {"isp_asns"}
@@ -140,6 +142,41 @@ def read_log(table_name: str, email: str, since: datetime, until: datetime) -> l
         }
         for item in items
     ]
+
+
+def claim_digest(table_name: str, email: str, period_end: datetime) -> bool:
+    """Mark the digest for the period ending at `period_end` as being sent; False if a run
+    (an earlier attempt of this one) already did. The marker is a log line of kind "digest"."""
+    time_iso = str(iso_z(period_end))
+    try:
+        dynamodb_table(table_name).put_item(
+            Item={
+                keys.PK: keys.reporter_pk(email),
+                keys.SK: keys.reporter_log_sk(time_iso, DIGEST_KIND, "sent"),
+                "time": time_iso,
+                "kind": DIGEST_KIND,
+                "ident": "sent",
+                "data": "{}",
+                keys.TTL: int((period_end + LOG_TTL).timestamp()),
+            },
+            ConditionExpression=f"attribute_not_exists({keys.SK})",
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise StoreError(f"digest marker for {email}: {exc}") from exc
+    return True
+
+
+def release_digest(table_name: str, email: str, period_end: datetime) -> None:
+    """Undo claim_digest after a failed send, so a retry sends it."""
+    _call(
+        dynamodb_table(table_name).delete_item,
+        Key={
+            keys.PK: keys.reporter_pk(email),
+            keys.SK: keys.reporter_log_sk(str(iso_z(period_end)), DIGEST_KIND, "sent"),
+        },
+    )
 
 
 def put_confirmation(table_name: str, email: str, code: str, expires: datetime) -> None:

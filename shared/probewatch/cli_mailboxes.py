@@ -1,0 +1,95 @@
+"""`probewatch suppress EMAIL [--reason TEXT]`, `probewatch suppress --list`,
+`probewatch unsuppress EMAIL`: the operator's side of the mailbox suppression list.
+
+Works against the table named by --table or PROBEWATCH_TABLE_NAME (no default: a typo must
+not edit another table). Registry desks (registry_desks.txt) are always suppressed and listed
+with --list --registry.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from probewatch.clock import utcnow
+from probewatch.registry_desks import registry_desks
+from probewatch.report import InvalidAddress, validate_address
+
+SERVES_SEVERAL = True
+
+
+def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
+    parser.add_argument("--table", help="DynamoDB table (default: $PROBEWATCH_TABLE_NAME)")
+    if name == "suppress":
+        parser.add_argument("email", nargs="?", help="the mailbox never to mail again")
+        parser.add_argument("--reason", default="asked not to receive port-probe reports")
+        parser.add_argument("--list", action="store_true", help="list suppressed mailboxes")
+        parser.add_argument(
+            "--registry", action="store_true", help="with --list: also the built-in registry desks"
+        )
+        parser.add_argument("--json", action="store_true", help="with --list: one JSON per line")
+    else:
+        parser.add_argument("email", help="the mailbox to mail again")
+
+
+def run(args: argparse.Namespace) -> int:
+    # The environment is read only here, by the command line, never by Lambda code.
+    table = args.table or os.environ.get("PROBEWATCH_TABLE_NAME")
+    if not table:
+        print("error: give --table or set PROBEWATCH_TABLE_NAME", file=sys.stderr)
+        return 2
+    from probewatch.store import mailboxes
+
+    if args.command == "suppress" and args.list:
+        return _list(table, args)
+    if not args.email:
+        print("error: give an EMAIL or --list", file=sys.stderr)
+        return 2
+    try:
+        email = validate_address(args.email.strip()).lower()
+    except InvalidAddress as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "suppress":
+        mailboxes.suppress(table, email, utcnow(), args.reason, by="operator")
+        print(f"suppressed {email}")
+        return 0
+    if mailboxes.unsuppress(table, email):
+        print(f"unsuppressed {email}")
+        return 0
+    if email in registry_desks():
+        print(
+            f"{email} is a registry desk (registry_desks.txt); it stays suppressed", file=sys.stderr
+        )
+        return 1
+    print(f"{email} was not suppressed", file=sys.stderr)
+    return 1
+
+
+def _list(table: str, args: argparse.Namespace) -> int:
+    from probewatch.store import mailboxes
+
+    rows = [
+        {
+            "email": state.email,
+            "by": state.suppressed_by,
+            "since": state.suppressed_at,
+            "reason": state.suppressed_reason,
+        }
+        for state in mailboxes.list_suppressed(table)
+    ]
+    if args.registry:
+        rows += [
+            {"email": desk, "by": "registry", "since": None, "reason": "registry desk"}
+            for desk in sorted(registry_desks())
+        ]
+    for row in rows:
+        if args.json:
+            print(json.dumps(row, sort_keys=True))
+        else:
+            print(
+                f"{row['email']}\t{row['by'] or '-'}\t{row['since'] or '-'}\t{row['reason'] or ''}"
+            )
+    return 0

@@ -1,0 +1,158 @@
+"""Replies sent right away to someone who mailed the ingest address.
+
+Two kinds: "your email gave no events" (what we saw, what we read, how to forward) and "you
+are not registered" (how to register). Neither ever goes to mail that could be forged or
+automated, so probewatch cannot be used to send backscatter or start mail loops:
+  * SES's SPF/DKIM/DMARC verdicts must pass (mail.auth.passed) and the spam/virus verdicts
+    must not be FAIL;
+  * no Auto-Submitted, Precedence bulk/list/junk or mailing-list mail (mail.auto_submitted);
+  * never to our own addresses or to MAILER-DAEMON/postmaster/no-reply style senders;
+  * at most `replies_per_day` replies per sender per day (store.reporters.take_reply_slot,
+    counted under keys.reply_limit_pk, shared with every other automatic reply).
+Sending, threading and the Auto-Submitted: auto-replied mark are probewatch.reporter_mail's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Protocol
+
+from botocore.exceptions import ClientError
+
+from probewatch.mail.inbound import InboundMail
+from probewatch.observability import logger
+from probewatch.reporter_mail import send_reply
+
+_NEVER_REPLY_LOCALPARTS = {
+    "mailer-daemon", "postmaster", "noreply", "no-reply", "donotreply", "do-not-reply",
+    "bounce", "bounces", "root", "daemon", "nobody",
+}  # fmt: skip
+
+
+class ReplySettings(Protocol):
+    table_name: str
+    sender_address: str
+    inbound_address: str
+    replies_per_day: int
+    self_service: bool
+
+
+def why_not_reply(mail: InboundMail, settings: ReplySettings) -> str | None:
+    """The reason no automatic reply may go to this sender, or None when one may."""
+    if not mail.auth.passed:
+        return "not-authenticated"
+    if "fail" in (mail.auth.spam, mail.auth.virus):
+        return "spam-or-virus"
+    if mail.auto_submitted:
+        return "automated"
+    own = {settings.sender_address.lower(), settings.inbound_address.lower()}
+    local = mail.sender.split("@", 1)[0]
+    if mail.sender in own or local in _NEVER_REPLY_LOCALPARTS:
+        return "system-address"
+    return None
+
+
+def reply_no_events(
+    mail: InboundMail,
+    settings: ReplySettings,
+    now: datetime,
+    *,
+    lines: int,
+    formats: Mapping[str, int],
+    rejected: Mapping[str, int],
+    examples: Mapping[str, str],
+) -> bool:
+    """Tell a reporter their email gave no usable events. True when a reply was sent."""
+    body = [
+        "Thank you for forwarding this. probewatch could not take any firewall events",
+        "from it, so nothing will be reported from this email.",
+        "",
+        "What we found:",
+        f"  - readable texts: {len(mail.texts)}"
+        + (f" ({', '.join(t.name for t in mail.texts[:6])})" if mail.texts else ""),
+        f"  - lines read: {lines}",
+    ]
+    if formats:
+        found = ", ".join(f"{name} ({count})" for name, count in sorted(formats.items()))
+        body.append(f"  - log formats recognised: {found}")
+    else:
+        body.append("  - log formats recognised: none")
+    for reason, count in sorted(rejected.items()):
+        body.append(f"  - {count} line(s) not usable: {reason}")
+        if reason in examples:
+            body.append(f"      e.g. {examples[reason][:200]}")
+    body += [f"  - {note}" for note in mail.notes[:10]]
+    body += ["", *_supported_formats(), "", *_how_to_forward(settings)]
+    return _send(mail, settings, now, "no events found", "\n".join(body))
+
+
+def reply_not_registered(mail: InboundMail, settings: ReplySettings, now: datetime) -> bool:
+    """Tell an unknown (but authenticated) sender how to register. True when sent."""
+    if settings.self_service:
+        how = [
+            "To register, send an email with the word SUBSCRIBE as its subject to",
+            f"{settings.inbound_address}. You will get a confirmation code; reply with it",
+            "and your forwarded alerts will be accepted from then on.",
+        ]
+    else:
+        how = ["Registration is done by the operator of this service: please ask them to add you."]
+    body = [
+        f"probewatch received your email, but {mail.sender} is not a registered reporter,",
+        "so nothing in it was read or stored.",
+        "",
+        *how,
+        "",
+        *_how_to_forward(settings),
+    ]
+    return _send(mail, settings, now, "not registered", "\n".join(body))
+
+
+def _supported_formats() -> list[str]:
+    try:
+        from probewatch.parsers.registry import PARSERS
+    except ImportError:  # pragma: no cover - the parsers package is part of every build
+        return []
+    names = sorted({parser.name for parser in PARSERS})
+    lines = ["Log formats probewatch reads:"]
+    row = "  "
+    for name in names:
+        if len(row) + len(name) > 72:
+            lines.append(row.rstrip(", "))
+            row = "  "
+        row += name + ", "
+    lines.append(row.rstrip(", "))
+    return lines
+
+
+def _how_to_forward(settings: ReplySettings) -> list[str]:
+    return [
+        f"How to send alerts: forward them to {settings.inbound_address}, either inline (your",
+        "mail program's Forward button) or as attachments: the original email (.eml), or",
+        "log files (.log, .txt, .csv, also .gz or .zip). Please do not send screenshots or",
+        "edit the log lines: times, addresses and ports must stay exactly as logged.",
+    ]
+
+
+def _send(mail: InboundMail, settings: ReplySettings, now: datetime, topic: str, text: str) -> bool:
+    refusal = why_not_reply(mail, settings)
+    if refusal:
+        logger.info("no immediate reply", extra={"topic": topic, "why": refusal})
+        return False
+    body = text + "\n\n-- \nprobewatch (automatic reply; no need to answer)\n"
+    try:
+        sent = send_reply(
+            mail,
+            body,
+            sender=settings.sender_address,
+            table_name=settings.table_name,
+            limit=settings.replies_per_day,
+            now=now,
+        )
+    except ClientError as exc:
+        # SES refused (sandbox, suppressed address, throttled): a courtesy reply is not
+        # worth failing, and retrying, the whole email for.
+        logger.warning("immediate reply not sent", extra={"topic": topic, "error": str(exc)})
+        return False
+    logger.info("immediate reply", extra={"topic": topic, "sent": sent})
+    return sent

@@ -1,0 +1,340 @@
+"""Raw RFC 5322 bytes -> the texts that may hold log lines, plus who sent them and when.
+
+`read_email` is pure (no AWS). It walks the MIME tree itself so that nesting depth and part
+count are bounded before any part is decoded, and collects every candidate text:
+  * text/plain bodies (format=flowed unwrapped, quote markers stripped) and, when a message
+    has no plain alternative, its text/html rendered with line structure kept;
+  * text/* attachments and .log/.txt/.csv attachments of any declared type;
+  * gzip/zip/tar attachments (bounded decompression, see archives.py);
+  * message/rfc822 attachments (and .eml files), recursively, remembering the attached
+    alert's own Date and when it reached the reporter, for the clock check.
+The reporter is the From of the OUTER message only, with SES's verdicts from the headers SES
+prepended (auth.py). Nothing inside the body (forwarded headers included) is ever used for
+the reporter's identity.
+
+Bad input: limits and unusable messages raise MailRejected(reason) with a reason code
+(limits.py codes, "empty", "no-sender"); a part that cannot be read is skipped and noted in
+`notes`, so one broken attachment does not lose the rest of the email.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email import policy
+from email.message import Message
+from email.parser import BytesHeaderParser, BytesParser
+from email.utils import getaddresses
+
+from probewatch.errors import MailRejected
+from probewatch.mail.archives import ArchiveUnreadable, archive_kind, extract, is_text_name
+from probewatch.mail.auth import AuthVerdict, automated_reason, read_auth
+from probewatch.mail.decode import decode_bytes, part_text, strip_quotes
+from probewatch.mail.forwards import find_forward, parse_mail_date
+from probewatch.mail.html_text import html_to_text
+from probewatch.mail.limits import DECOMPRESSED_TOO_LARGE, Budget, MailLimits
+
+EMPTY = "empty"
+NO_SENDER = "no-sender"
+
+# Markers of the SES hop in the topmost Received header (the only one SES vouches for).
+_SES_HOPS = ("amazonaws.com", "amazonses.com")
+_SNIFF_BYTES = 8192
+
+
+@dataclass(slots=True)
+class MailText:
+    """One candidate text: a body, an attachment, or a text inside an attached message."""
+
+    name: str  # "body", "body (html)", "attachment fw.log", "attached message 'x' / body"...
+    text: str
+    forward_style: str | None = None  # "gmail", "outlook"... when an inline forward is seen
+    original_date: datetime | None = None  # the forwarded alert mail's own Date, if known
+    original_received: datetime | None = None  # when that alert reached the reporter's MX
+
+
+@dataclass(slots=True)
+class InboundMail:
+    sender: str  # outer From address, lower case
+    auth: AuthVerdict
+    received_at: datetime | None  # SES receipt time (or the caller's fallback)
+    date: datetime | None  # outer Date header
+    message_id: str | None
+    subject: str
+    in_reply_to: str | None
+    references: list[str]
+    to: list[str]
+    auto_submitted: bool  # never auto-reply (Auto-Submitted, bulk/list/junk, List-Id...)
+    texts: list[MailText] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    automated_reason: str | None = None
+    size: int = 0
+
+    @property
+    def is_forward(self) -> bool:
+        """True when the log came to us second-hand (inline forward or attached message)."""
+        return any(t.forward_style or t.original_date or t.original_received for t in self.texts)
+
+    @property
+    def body_text(self) -> str:
+        """The outer message's own body text (where commands and replies are written)."""
+        return "\n".join(t.text for t in self.texts if t.name.startswith("body"))
+
+
+def read_email(
+    raw: bytes, limits: MailLimits | None = None, *, received_at: datetime | None = None
+) -> InboundMail:
+    """Read one inbound email. `received_at` is the fallback receipt time (the S3 object's
+    LastModified) used when the topmost Received header is not SES's. Raises MailRejected."""
+    budget = Budget(limits or MailLimits())
+    budget.check_size(len(raw))
+    if not raw.strip():
+        raise MailRejected(EMPTY, "the message has no content")
+    message = BytesParser(policy=policy.default).parsebytes(raw)
+    _check_structure(message, budget)
+    sender = _first_address(message, "From")
+    if not sender:
+        raise MailRejected(NO_SENDER, "no usable From address")
+    automated = automated_reason(message)
+    mail = InboundMail(
+        sender=sender,
+        auth=read_auth(message),
+        received_at=_ses_receipt_time(message) or _as_utc(received_at),
+        date=_date(message),
+        message_id=_raw_header(message, "Message-ID") or None,
+        subject=_header(message, "Subject"),
+        in_reply_to=_raw_header(message, "In-Reply-To") or None,
+        references=_raw_header(message, "References").split(),
+        to=_addresses(message, "To") + _addresses(message, "Cc"),
+        auto_submitted=automated is not None,
+        automated_reason=automated,
+        size=len(raw),
+    )
+    _Walker(budget, mail).walk(message, prefix="", attached=None)
+    return mail
+
+
+def peek_sender(raw: bytes) -> tuple[str, AuthVerdict, str | None]:
+    """(From address, SES verdicts, Message-ID) from the header block alone, for an email
+    that cannot be read whole (too large, too deep...). Never raises; "" when unknown."""
+    try:
+        headers = BytesHeaderParser(policy=policy.default).parsebytes(raw)
+        message_id = _raw_header(headers, "Message-ID") or None
+        return _first_address(headers, "From"), read_auth(headers), message_id
+    except (ValueError, TypeError, IndexError, AttributeError, LookupError):
+        return "", AuthVerdict(), None
+
+
+# --- structure --------------------------------------------------------------------------
+
+
+def _children(part: Message) -> list[Message]:
+    payload = part.get_payload()
+    if isinstance(payload, list):
+        return [child for child in payload if isinstance(child, Message)]
+    return []
+
+
+def _check_structure(message: Message, budget: Budget) -> None:
+    """Count parts and depth of the whole tree before decoding anything (iteratively: a
+    hostile message must not be able to exhaust the interpreter's stack)."""
+    stack: list[tuple[Message, int]] = [(message, 0)]
+    while stack:
+        part, depth = stack.pop()
+        budget.enter(depth)
+        stack.extend((child, depth + 1) for child in _children(part))
+
+
+# --- walking ----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Attached:
+    """What we know about the attached message a part belongs to."""
+
+    date: datetime | None
+    received: datetime | None
+
+
+class _Walker:
+    def __init__(self, budget: Budget, mail: InboundMail) -> None:
+        self.budget = budget
+        self.mail = mail
+        self.seen: set[str] = set()
+
+    def walk(self, part: Message, prefix: str, attached: _Attached | None) -> None:
+        ctype = part.get_content_type()
+        if ctype == "multipart/alternative":
+            self._alternative(part, prefix, attached)
+        elif part.get_content_maintype() == "multipart":
+            for child in _children(part):
+                self.walk(child, prefix, attached)
+        elif ctype in {"message/rfc822", "message/global"}:
+            for inner in _children(part):
+                self._attached_message(inner, prefix)
+        else:
+            self._leaf(part, prefix, attached)
+
+    def _alternative(self, part: Message, prefix: str, attached: _Attached | None) -> None:
+        """Plain text if the sender's program wrote one, else the richest other version."""
+        children = _children(part)
+        plain = [c for c in children if c.get_content_type() == "text/plain"]
+        chosen = plain[0] if plain and part_text(plain[0]).strip() else (children or [None])[-1]
+        if chosen is not None:
+            self.walk(chosen, prefix, attached)
+
+    def _attached_message(self, inner: Message, prefix: str) -> None:
+        subject = _header(inner, "Subject")
+        label = f"{prefix}attached message '{subject}' / "
+        received = _top_received_time(inner)
+        self.walk(inner, label, _Attached(date=_date(inner), received=received))
+
+    def _leaf(self, part: Message, prefix: str, attached: _Attached | None) -> None:
+        ctype = part.get_content_type()
+        filename = _filename(part)
+        is_attachment = part.get_content_disposition() == "attachment" or bool(filename)
+        kind = archive_kind(filename, ctype)
+        try:
+            if kind:
+                self._archive(part, kind, filename, prefix, attached)
+            elif filename.lower().endswith(".eml"):
+                self._eml_file(part, prefix)
+            elif ctype == "text/html":
+                name = f"attachment {filename}" if is_attachment else "body (html)"
+                self._add(prefix + name, html_to_text(part_text(part)), attached)
+            elif part.get_content_maintype() == "text":
+                name = f"attachment {filename}" if is_attachment else "body"
+                self._add(prefix + name, part_text(part), attached)
+            elif filename and is_text_name(filename) and _looks_like_text(part):
+                self._add(prefix + f"attachment {filename}", part_text(part), attached)
+            else:
+                self.mail.notes.append(f"skipped: {filename or ctype} ({ctype})")
+        except ArchiveUnreadable as exc:
+            self.mail.notes.append(f"unreadable-archive: {exc}")
+        except MailRejected as exc:
+            if exc.reason != DECOMPRESSED_TOO_LARGE:
+                raise
+            # A bomb (or just a huge log) costs its own attachment, not the whole email.
+            self.mail.notes.append(f"{exc.reason}: {exc.detail}")
+        except (LookupError, ValueError, zlib.error) as exc:
+            # A broken part (bad base64, impossible charset...) must not lose the others.
+            self.mail.notes.append(f"unreadable-part: {filename or ctype}: {exc}")
+
+    def _archive(
+        self, part: Message, kind: str, filename: str, prefix: str, attached: _Attached | None
+    ) -> None:
+        data = part.get_payload(decode=True)
+        if not isinstance(data, bytes):
+            return
+        for member, content in extract(kind, filename or "attachment", data, self.budget):
+            if b"\0" in content[:_SNIFF_BYTES]:
+                self.mail.notes.append(f"skipped: {filename}:{member} (binary)")
+                continue
+            self._add(f"{prefix}attachment {filename}:{member}", decode_bytes(content), attached)
+
+    def _eml_file(self, part: Message, prefix: str) -> None:
+        data = part.get_payload(decode=True)
+        if isinstance(data, bytes):
+            inner = BytesParser(policy=policy.default).parsebytes(data)
+            _check_structure(inner, self.budget)
+            self._attached_message(inner, prefix)
+
+    def _add(self, name: str, text: str, attached: _Attached | None) -> None:
+        text = strip_quotes(text.replace("\r\n", "\n")).replace("\r", "")
+        if not text.strip():
+            return
+        fingerprint = " ".join(text.split())
+        if fingerprint in self.seen:  # the same log as body and as attachment: read it once
+            return
+        self.seen.add(fingerprint)
+        forward = find_forward(text)
+        self.mail.texts.append(
+            MailText(
+                name=name,
+                text=text,
+                forward_style=forward.style if forward else None,
+                original_date=(attached.date if attached else None)
+                or (forward.original_date if forward else None),
+                original_received=attached.received if attached else None,
+            )
+        )
+
+
+# --- headers ----------------------------------------------------------------------------
+
+
+def _header(message: Message, name: str) -> str:
+    """A header's decoded value, or "" (malformed headers give their raw text)."""
+    try:
+        value = message.get(name)
+    except (ValueError, TypeError, IndexError, AttributeError):
+        value = None
+    return " ".join(str(value).split()) if value is not None else ""
+
+
+def _raw_header(message: Message, name: str) -> str:
+    """A header exactly as written, unfolded: message ids must not be "parsed" (the default
+    policy truncates ids it finds malformed, and ids are compared byte for byte)."""
+    wanted = name.lower()
+    for key, value in message.raw_items():
+        if key.lower() == wanted:
+            return " ".join(str(value).split())
+    return ""
+
+
+def _addresses(message: Message, name: str) -> list[str]:
+    values = [_header(message, name)] if message.get(name) is not None else []
+    return [addr.lower() for _, addr in getaddresses(values) if "@" in addr]
+
+
+def _first_address(message: Message, name: str) -> str:
+    found = _addresses(message, name)
+    return found[0] if found else ""
+
+
+def _filename(part: Message) -> str:
+    try:
+        return (part.get_filename() or "").strip()
+    except (ValueError, TypeError, LookupError):
+        return ""
+
+
+def _date(message: Message) -> datetime | None:
+    value = _header(message, "Date")
+    moment = parse_mail_date(value) if value else None
+    return moment.astimezone(UTC) if moment else None
+
+
+def _received_date(value: str) -> datetime | None:
+    """The date after the last ';' of a Received header."""
+    if ";" not in value:
+        return None
+    moment = parse_mail_date(value.rsplit(";", 1)[1])
+    return moment.astimezone(UTC) if moment else None
+
+
+def _top_received_time(message: Message) -> datetime | None:
+    received = message.get_all("Received") or []
+    return _received_date(" ".join(str(received[0]).split())) if received else None
+
+
+def _ses_receipt_time(message: Message) -> datetime | None:
+    received = message.get_all("Received") or []
+    if not received:
+        return None
+    top = " ".join(str(received[0]).split())
+    if not any(hop in top.lower() for hop in _SES_HOPS):
+        return None
+    return _received_date(top)
+
+
+def _as_utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _looks_like_text(part: Message) -> bool:
+    data = part.get_payload(decode=True)
+    return isinstance(data, bytes) and b"\0" not in data[:_SNIFF_BYTES]

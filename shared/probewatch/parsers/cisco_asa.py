@@ -1,0 +1,271 @@
+"""Cisco ASA / PIX / Firepower (FTD) syslog messages about denied or permitted traffic.
+
+    Apr 17 2020 14:16:20 fw : %ASA-4-106023: Deny udp src outside:203.0.113.9/57621
+        dst inside:10.1.1.3/53 by access-group "outside_acl" [0x0, 0x0]
+
+Handled message ids (everything else, e.g. 111008 config or 605005 admin login, gives no events):
+  * deny: 106001, 106002, 106006, 106007, 106010, 106011-106022 ("Deny ... from A to B"), 106014,
+    106023, 313001/313004/313008 (ICMP), 313009, 710003/710005/710006, 106100-106103
+    (access-list permitted/denied), 400xxx IDS signatures (evidence "ids");
+  * allowed connections: 302013-302016, 302020/302021 built/teardown (action "allow",
+    evidence "established" for TCP unless the teardown says the handshake never finished);
+  * 434004 (SFR bypass: "unknown");
+  * FTD 430001-430003 connection/intrusion events (`Key: value, ...`).
+`message repeated N times: [ ... ]` wrappers are unwrapped. Times come from the syslog
+envelope (the ASA writes "Apr 17 2020 14:16:20" with the year, or none at all).
+"""
+
+from __future__ import annotations
+
+import re
+
+from probewatch.model import Action, ProbeEvent
+from probewatch.parsers import timestamps, validate
+from probewatch.parsers.base import ParseContext
+from probewatch.parsers.vendor_helpers import endpoint, verdict
+
+_TAG = re.compile(r"%(?:ASA|PIX|FTD|FWSM)-(?:[\w]+-)?\d-(?P<id>\d{6})\s*:?\s*")
+_REPEATED = re.compile(r"message repeated \d+ times:\s*\[\s*(?P<inner>.*?)\s*\]?\s*$")
+
+# An endpoint token: "iface:addr/port", stops before "(" (mapped address, user) and spaces.
+_EP = r"[^\s()]+"
+_PARENS = r"(?:\s*\([^)]*\))*"
+
+_DENY_SRC_DST = re.compile(
+    rf"^Deny (?:inbound |outbound )?(?:\(No xlate\) )?(?:protocol )?(?P<proto>[\w-]+) "
+    rf"src (?P<src>{_EP}){_PARENS}\s+"
+    rf"dst (?P<dst>{_EP})"
+)
+_DENY_FROM_TO = re.compile(
+    rf"^Deny (?:inbound |outbound )?(?P<proto>[\w-]+)\b.*?\bfrom \(?(?P<src>[^\s(),]+?)\)?"
+    rf"{_PARENS},? to (?P<dst>[^\s(),]+)"
+)
+_INBOUND_DENIED = re.compile(
+    rf"^(?:Inbound|Outbound) (?P<proto>\w+) connection denied from (?P<src>{_EP}) "
+    rf"to (?P<dst>{_EP})"
+)
+_OUTBOUND_LIST = re.compile(
+    r"^(?P<proto>\w+) [Cc]onnection denied by outbound list \S+ src (?P<src>\S+) (?P<sp>\d+) "
+    r"dest (?P<dst>\S+) (?P<dp>\d+)"
+)
+_FLAGS = re.compile(r"\bflags ((?:[A-Z]{3}\s*)+)")
+_ICMP_DENIED = re.compile(
+    r"^Denied (?P<proto>ICMP|IPv6-ICMP|ICMPv6) type=\d+\s*,\s*(?:code=\d+\s*,?\s*)?"
+    r"from (?:laddr )?(?P<src>[^\s,]+)(?: on interface \S+(?: to (?P<dst>[^\s:,]+))?)?"
+)
+_ICMP_INVALID = re.compile(
+    rf"^Denied invalid ICMP code \d+, for (?P<src>{_EP}){_PARENS} to (?P<dst>{_EP})"
+)
+_ACL_DENIED = re.compile(
+    rf"^(?P<proto>\w+) (?:access denied by ACL|request discarded) from (?P<src>{_EP}) "
+    rf"to (?P<dst>{_EP})"
+)
+_ACCESS_LIST = re.compile(
+    r"^access-list \S+ (?P<verdict>permitted|denied|est-allowed) (?P<proto>[\w-]+) "
+    r"(?:for user (?:'[^']*'|\S+) )?"
+    r"[^\s/]+/(?P<src>[^\s(]+)\((?P<sport>\d*)\)(?:\([^)]*\))*\s*->\s*"
+    r"[^\s/]+/(?P<dst>[^\s(]+)\((?P<dport>\d*)\)"
+)
+_BUILT = re.compile(
+    rf"^Built (?P<dir>inbound|outbound) (?P<proto>TCP|UDP|SCTP) connection \d+ for "
+    rf"(?P<a>{_EP}){_PARENS} to (?P<b>{_EP})"
+)
+_TEARDOWN = re.compile(
+    rf"^Teardown (?P<proto>TCP|UDP|SCTP) connection \d+ for (?P<a>{_EP}){_PARENS} "
+    rf"to (?P<b>{_EP})"
+)
+_ICMP_CONN = re.compile(
+    r"^(?P<what>Built (?P<dir>inbound|outbound)|Teardown) (?P<proto>ICMP|ICMPv6) connection "
+    r"(?:\d+ )?for faddr (?P<f>[^\s(]+?)(?:/\d+)?(?:\([^)]*\))? gaddr \S+ "
+    r"laddr (?P<l>[^\s(]+?)(?:/\d+)?(?:\s|\(|$)"
+)
+_BYPASS = re.compile(rf"process (?P<proto>\w+) flow from (?P<src>{_EP}) to (?P<dst>{_EP})")
+_IDS = re.compile(r"^IDS:(?P<sig>\d+) .*?\bfrom (?P<src>[^\s,]+) to (?P<dst>[^\s,]+)")
+# Teardown reasons saying the three-way handshake never completed.
+_NOT_ESTABLISHED = ("SYN Timeout", "SYN Control")
+_FTD_FIELD = re.compile(r"(\w+): ([^,]*)")
+
+
+def _ids_proto(signature: str) -> str:
+    """ASA IDS signature ranges: 2xxx ICMP, 3xxx TCP, 4xxx UDP; others are IP-level."""
+    return {"2": "ICMP", "3": "TCP", "4": "UDP"}.get(signature[:1], "IP")
+
+
+class CiscoAsaParser:
+    name = "cisco-asa"
+
+    def __init__(self) -> None:
+        self._times = timestamps.HeaderTimes()
+
+    def can_parse(self, line: str) -> bool:
+        return "%ASA-" in line or "%PIX-" in line or "%FTD-" in line or "%FWSM-" in line
+
+    def parse(self, line: str, ctx: ParseContext) -> list[ProbeEvent] | None:
+        tag = _TAG.search(line)
+        if tag is None:
+            return None
+        message_id = tag.group("id")
+        body = line[tag.end() :].strip()
+        repeated = _REPEATED.match(body)
+        if repeated:
+            body = repeated.group("inner")
+        fields = _fields(message_id, body)
+        if fields is None:
+            return []
+        time, _ = self._times.leading(line, ctx)
+        if time is None and tag.start() > 0:
+            time = timestamps.parse_bsd(line[: tag.start()].strip(" :"), ctx)
+        if fields.time_text:
+            time = timestamps.parse_iso(fields.time_text, ctx) or time
+        src_ip, src_port = fields.src
+        dst_ip, dst_port = fields.dst
+        return [
+            validate.make_event(
+                format=self.name,
+                raw=line,
+                time=time,
+                src_ip=src_ip,
+                src_port=src_port,
+                dst_ip=dst_ip,
+                dst_port=dst_port,
+                proto_name=fields.proto,
+                action_word=fields.action,
+                flags=fields.flags,
+                evidence=fields.evidence,
+            )
+        ]
+
+
+class _Fields:
+    __slots__ = ("action", "dst", "evidence", "flags", "proto", "src", "time_text")
+
+    def __init__(
+        self,
+        proto: str,
+        src: tuple[str, str | None],
+        dst: tuple[str | None, str | None],
+        action: Action,
+        flags: str | None = None,
+        evidence: str | None = None,
+        time_text: str | None = None,
+    ) -> None:
+        self.proto, self.src, self.dst, self.action = proto, src, dst, action
+        self.flags, self.evidence, self.time_text = flags, evidence, time_text
+
+
+def _proto_word(word: str) -> str:
+    return "ICMPV6" if word.lower() in ("ipv6-icmp", "icmp6", "icmpv6") else word
+
+
+def _fields(message_id: str, body: str) -> _Fields | None:
+    """What the message says about the traffic, or None for messages about other things."""
+    family = message_id[:3]
+    if message_id.startswith("106"):
+        return _deny_106(message_id, body)
+    if family == "313":
+        match = _ICMP_DENIED.match(body) or _ICMP_INVALID.match(body)
+        if match is None:
+            return None
+        proto = "ICMP" if match.re is _ICMP_INVALID else _proto_word(match.group("proto"))
+        dst = endpoint(match.group("dst")) if match.group("dst") else (None, None)
+        return _Fields(proto, endpoint(match.group("src")), dst, "block")
+    if family == "710":
+        match = _ACL_DENIED.match(body)
+        if match is None:
+            return None
+        return _Fields(match.group("proto"), endpoint(match.group("src")),
+                       endpoint(match.group("dst")), "block")  # fmt: skip
+    if family == "302":
+        return _connection(body)
+    if family == "434":
+        match = _BYPASS.search(body)
+        if match is None:
+            return None
+        return _Fields(match.group("proto"), endpoint(match.group("src")),
+                       endpoint(match.group("dst")), "unknown")  # fmt: skip
+    if family == "400":
+        match = _IDS.match(body)
+        if match is None:
+            return None
+        return _Fields(_ids_proto(match.group("sig")), (match.group("src"), None),
+                       (match.group("dst"), None), "unknown", evidence="ids")  # fmt: skip
+    if family == "430":
+        return _ftd_event(message_id, body)
+    return None
+
+
+def _deny_106(message_id: str, body: str) -> _Fields | None:
+    if message_id in ("106100", "106102", "106103"):
+        match = _ACCESS_LIST.match(body)
+        if match is None:
+            return None
+        action = verdict("permitted" if match.group("verdict") != "denied" else "denied")
+        return _Fields(
+            _proto_word(match.group("proto")),
+            (match.group("src"), match.group("sport")),
+            (match.group("dst"), match.group("dport")),
+            action,
+        )
+    listed = _OUTBOUND_LIST.match(body)  # 106002
+    if listed:
+        return _Fields(listed.group("proto"), (listed.group("src"), listed.group("sp")),
+                       (listed.group("dst"), listed.group("dp")), "block")  # fmt: skip
+    match = _DENY_SRC_DST.match(body) or _INBOUND_DENIED.match(body) or _DENY_FROM_TO.match(body)
+    if match is None:
+        return None
+    flags = _FLAGS.search(body)
+    return _Fields(
+        _proto_word(match.group("proto")),
+        endpoint(match.group("src")),
+        endpoint(match.group("dst")),
+        "block",
+        flags=flags.group(1) if flags else None,
+    )
+
+
+def _connection(body: str) -> _Fields | None:
+    built = _BUILT.match(body)
+    if built:
+        first, second = endpoint(built.group("a")), endpoint(built.group("b"))
+        # "outbound": the second (inside) endpoint opened the connection.
+        src, dst = (second, first) if built.group("dir") == "outbound" else (first, second)
+        tcp = built.group("proto") == "TCP"
+        return _Fields(built.group("proto"), src, dst, "allow",
+                       evidence="established" if tcp else None)  # fmt: skip
+    teardown = _TEARDOWN.match(body)
+    if teardown:
+        tcp = teardown.group("proto") == "TCP"
+        handshake = tcp and not any(reason in body for reason in _NOT_ESTABLISHED)
+        return _Fields(teardown.group("proto"), endpoint(teardown.group("a")),
+                       endpoint(teardown.group("b")), "allow",
+                       evidence="established" if handshake else None)  # fmt: skip
+    icmp = _ICMP_CONN.match(body)
+    if icmp:
+        foreign, local = (icmp.group("f"), None), (icmp.group("l"), None)
+        src, dst = (local, foreign) if icmp.group("dir") == "outbound" else (foreign, local)
+        return _Fields(_proto_word(icmp.group("proto")), src, dst, "allow")
+    return None
+
+
+def _ftd_event(message_id: str, body: str) -> _Fields | None:
+    """FTD 430001 (intrusion), 430002/430003 (connection start/end) `Key: value, ...`."""
+    fields = {key: value.strip() for key, value in _FTD_FIELD.findall(body)}
+    src, proto = fields.get("SrcIP"), fields.get("Protocol")
+    if not src or not proto:
+        return None
+    ports = (fields.get("SrcPort"), fields.get("DstPort"))
+    if message_id == "430001":
+        result = fields.get("InlineResult", "")
+        action: Action = "block" if result.lower() in ("blocked", "dropped") else "unknown"
+        evidence: str | None = "ids"
+    else:
+        word = fields.get("AccessControlRuleAction", "").split()[0:1]
+        action = verdict(word[0] if word else None)
+        if word and word[0].lower() in ("trust", "fastpath"):
+            action = "allow"
+        evidence = None
+    return _Fields(proto, (src, ports[0]), (fields.get("DstIP"), ports[1]), action,
+                   evidence=evidence, time_text=fields.get("FirstPacketSecond"))  # fmt: skip
+
+
+PARSER = CiscoAsaParser()

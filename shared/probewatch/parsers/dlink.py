@@ -1,0 +1,82 @@
+"""D-Link consumer routers (DIR/DSL series) firewall log lines.
+
+    [INFO] Mon May 06 10:12:33 2019 Blocked incoming TCP packet from 203.0.113.9:51000 to 198.51.100.2:23
+    Blocked incoming TCP connection request from 203.0.113.9:51000 to 198.51.100.2:23
+    Blocked incoming ICMP packet (ICMP type 8) from 203.0.113.9 to 198.51.100.2
+    Blocked incoming packet from 203.0.113.9 to 198.51.100.2 (IP protocol 47)
+    blocked incoming tcp connection request from 203.0.113.9:8240 to 198.51.100.2:6002
+
+A "connection request" is a TCP SYN. Lines whose protocol is not named are "IP".
+
+The time is the line's own ctime-style date, else the syslog envelope, else None (times are
+local: the reporter's zone).
+"""
+
+from __future__ import annotations
+
+import re
+
+from probewatch.model import Action, ProbeEvent
+from probewatch.parsers import timestamps, validate
+from probewatch.parsers.base import ParseContext
+
+_LINE = re.compile(
+    r"(?P<act>Blocked|Dropped|Rejected|Allowed|Accepted)(?: (?:incoming|outgoing|inbound|outbound))?"
+    r"(?: (?P<proto>TCP|UDP|ICMPv6|ICMP|IGMP))?"
+    r"(?P<what> packet| connection request| connection| error message)?(?: \(ICMP type \d+\))? "
+    r"from (?P<src>[\d.]+|\[[0-9a-fA-F:]+\])(?::(?P<sport>\d+))? to "
+    r"(?P<dst>[\d.]+|\[[0-9a-fA-F:]+\])(?::(?P<dport>\d+))?(?: \(IP protocol (?P<number>\d+)\))?",
+    re.IGNORECASE,
+)
+_CTIME = re.compile(
+    r"\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?P<mo>[A-Z][a-z]{2}) +(?P<d>\d{1,2}) "
+    r"(?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d) (?P<y>\d{4})"
+)
+_ACTIONS: dict[str, Action] = {
+    "blocked": "block",
+    "dropped": "block",
+    "rejected": "block",
+    "allowed": "allow",
+    "accepted": "allow",
+}
+
+
+class DlinkParser:
+    name = "dlink"
+
+    def __init__(self) -> None:
+        self._times = timestamps.HeaderTimes()
+
+    def can_parse(self, line: str) -> bool:
+        return " from " in line and (
+            " packet" in line or "connection request" in line or "error message" in line
+        )
+
+    def parse(self, line: str, ctx: ParseContext) -> list[ProbeEvent] | None:
+        match = _LINE.search(line)
+        if match is None:
+            return None
+        when = _CTIME.search(line)
+        if when is not None:
+            g = when.group
+            time = timestamps.build(ctx, g("mo"), g("d"), g("h"), g("mi"), g("s"), g("y"))
+        else:
+            time, _end = self._times.leading(line, ctx)
+        g = match.group
+        return [
+            validate.make_event(
+                format=self.name,
+                raw=line,
+                time=time,
+                src_ip=g("src"),
+                src_port=g("sport"),
+                dst_ip=g("dst"),
+                dst_port=g("dport"),
+                proto_name=g("proto") or g("number") or "IP",
+                action_word=_ACTIONS[g("act").lower()],
+                flags="SYN" if (g("what") or "").lower() == " connection request" else None,
+            )
+        ]
+
+
+PARSER = DlinkParser()

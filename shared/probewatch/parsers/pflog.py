@@ -1,0 +1,111 @@
+"""OpenBSD / FreeBSD pf log as tcpdump prints it (`tcpdump -n -e -ttt -r /var/log/pflog`,
+or pflogd lines forwarded through syslog as `pf:`).
+
+    Nov 26 10:43:26.123456 rule 0/(match) block in on em0: 192.0.2.7.51000 > 198.51.100.2.22:
+        S 123:123(0) win 1024 <mss 1460> (DF)
+    Jan 10 12:00:00 fw pf: 00:00:01.123 rule 53/0(match): block in on em0: 2001:db8::7.546 >
+        2001:db8::1.547: UDP, length 32
+    ... rule 2/0(match): pass in on em0: 192.0.2.7.1234 > 198.51.100.2.80: Flags [S], seq 0, ...
+
+tcpdump writes `address.port`; TCP always shows its flags, so a line with ports and no flags
+is UDP. With `-v`, pf's header (`(tos 0x0, ttl 64, ... proto TCP (6), ...)`) may end the line and
+the packet follow on the next `pf:` line; the header is kept in ctx.state until then.
+"""
+
+from __future__ import annotations
+
+import re
+
+from probewatch.model import Action, ProbeEvent
+from probewatch.parsers import timestamps, validate
+from probewatch.parsers.base import LineRejected, ParseContext
+
+_RULE = re.compile(
+    r"rule [\d./-]*(?:\([\w-]+\))?:? ?(?:\([\w-]+\):? )?(?:\[[^\]]*\] )?"
+    r"(?P<action>block|pass|match|scrub|nat|rdr|binat) (?P<dir>in|out) on (?P<iface>[\w.-]+):"
+)
+_PACKET = re.compile(r"(?:^|[\s)])(?P<src>[0-9A-Fa-f:.]+) > (?P<dst>[0-9A-Fa-f:.]+): (?P<rest>.*)")
+_OLD_FLAGS = re.compile(r"([SFRPUEW.]+) \d+:\d+\(\d+\)")
+_NEW_FLAGS = re.compile(r"Flags \[([SFRPUEW.]+)\]")
+_HEADER_PROTO = re.compile(r"proto (\w+) \(\d+\)")
+_ACTIONS: dict[str, Action] = {"block": "block", "pass": "allow"}
+_STATE_KEY = "pflog.pending"
+
+
+class PflogParser:
+    name = "pflog"
+
+    def __init__(self) -> None:
+        self._times = timestamps.HeaderTimes()
+
+    def can_parse(self, line: str) -> bool:
+        return " on " in line and "rule " in line or " > " in line and "pf:" in line
+
+    def parse(self, line: str, ctx: ParseContext) -> list[ProbeEvent] | None:
+        rule = _RULE.search(line)
+        time, _end = self._times.leading(line, ctx)
+        if rule is None:
+            pending = ctx.state.pop(_STATE_KEY, None)
+            if pending is None or "pf:" not in line:
+                return None
+            action, header_proto, time = pending  # type: ignore[misc]
+            packet = _PACKET.search(line)
+        else:
+            action = _ACTIONS.get(rule.group("action"), "unknown")
+            header_proto = _HEADER_PROTO.search(line, rule.end())
+            header_proto = header_proto.group(1) if header_proto else None
+            packet = _PACKET.search(line, rule.end())
+            if packet is None:  # -v: the packet follows on the next line
+                ctx.state[_STATE_KEY] = (action, header_proto, time)
+                return []
+        if packet is None:
+            return None
+        return [self._event(line, time, action, header_proto, packet)]
+
+    def _event(self, line, time, action, header_proto, packet) -> ProbeEvent:  # type: ignore[no-untyped-def]
+        src, sport = split_address_port(packet.group("src"))
+        dst, dport = split_address_port(packet.group("dst"))
+        rest = packet.group("rest")
+        flags_match = _NEW_FLAGS.match(rest) or _OLD_FLAGS.match(rest)
+        flags = None
+        if flags_match is not None:
+            flags = flags_match.group(1).replace(".", "A")
+            proto = "TCP"
+        elif header_proto:
+            proto = header_proto
+        elif rest.startswith("ICMP6") or rest.startswith("icmp6") or "ICMP6" in rest[:20]:
+            proto = "ICMPV6"
+        elif rest.upper().startswith("ICMP"):
+            proto = "ICMP"
+        elif sport is not None or dport is not None:
+            proto = "UDP"
+        else:
+            proto = rest.split(None, 1)[0].rstrip(",") if rest else "IP"
+        return validate.make_event(
+            format=self.name,
+            raw=line,
+            time=time,
+            src_ip=src,
+            src_port=sport,
+            dst_ip=dst,
+            dst_port=dport,
+            proto_name=proto,
+            action_word=action,
+            flags=flags,
+        )
+
+
+def split_address_port(token: str) -> tuple[str, str | None]:
+    """tcpdump's `192.0.2.7.51000` / `2001:db8::7.546` / `192.0.2.7` -> (address, port)."""
+    if ":" in token:  # IPv6: a port follows the last dot, if there is a dot at all
+        address, dot, port = token.rpartition(".")
+        return (address, port) if dot else (token, None)
+    parts = token.split(".")
+    if len(parts) == 5:
+        return ".".join(parts[:4]), parts[4]
+    if len(parts) == 4:
+        return token, None
+    raise LineRejected("bad-address")
+
+
+PARSER = PflogParser()

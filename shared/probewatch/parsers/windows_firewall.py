@@ -1,0 +1,96 @@
+"""Windows (Defender) Firewall `pfirewall.log`, a W3C-style log driven by its header.
+
+    #Fields: date time action protocol src-ip dst-ip src-port dst-port size tcpflags tcpsyn
+        tcpack tcpwin icmptype icmpcode info path
+    2019-05-06 10:12:33 DROP TCP 203.0.113.9 192.168.1.10 51000 3389 52 S 12345 0 64240 - - - RECEIVE
+
+The `#Fields:` line is remembered in ctx.state, so columns follow whatever the header says;
+without a header the default column order above is assumed. Times are local (`#Time Format:
+Local`), i.e. in the reporter's zone. DROP is "block", ALLOW is "allow"; other actions
+(INFO-EVENTS-LOST, OPEN, CLOSE...) give no event.
+"""
+
+from __future__ import annotations
+
+import re
+
+from probewatch.model import Action, ProbeEvent
+from probewatch.parsers import timestamps, validate
+from probewatch.parsers.base import ParseContext
+
+DEFAULT_FIELDS = [
+    "date",
+    "time",
+    "action",
+    "protocol",
+    "src-ip",
+    "dst-ip",
+    "src-port",
+    "dst-port",
+    "size",
+    "tcpflags",
+    "tcpsyn",
+    "tcpack",
+    "tcpwin",
+    "icmptype",
+    "icmpcode",
+    "info",
+    "path",
+]
+_ROW = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [A-Z-]+ ")
+_ACTIONS: dict[str, Action] = {"DROP": "block", "ALLOW": "allow"}
+_STATE_KEY = "windows_firewall.fields"
+
+
+class WindowsFirewallParser:
+    name = "windows-firewall"
+
+    def can_parse(self, line: str) -> bool:
+        if line.startswith("#") or _ROW.match(line) is not None:
+            return True
+        # Rows of a log whose #Fields: header puts the columns in another order.
+        return line[:1].isdigit() and (" DROP " in line or " ALLOW " in line)
+
+    def parse(self, line: str, ctx: ParseContext) -> list[ProbeEvent] | None:
+        if line.startswith("#"):
+            return self._header(line, ctx)
+        columns = ctx.state.get(_STATE_KEY) or _default_columns()
+        values = line.split()
+        if len(values) < 8:
+            return None
+        row = {name: values[i] for name, i in columns.items() if i < len(values)}  # type: ignore[union-attr]
+        action = _ACTIONS.get(row.get("action", ""))
+        if action is None:
+            return [] if row.get("action") in ("INFO-EVENTS-LOST", "OPEN", "CLOSE") else None
+        time = timestamps.parse_iso(f"{row.get('date')} {row.get('time')}", ctx)
+        flags = row.get("tcpflags")
+        return [
+            validate.make_event(
+                format=self.name,
+                raw=line,
+                time=time,
+                src_ip=row.get("src-ip", ""),
+                src_port=row.get("src-port"),
+                dst_ip=row.get("dst-ip"),
+                dst_port=row.get("dst-port"),
+                proto_name=row.get("protocol", "IP"),
+                action_word=action,
+                flags=None if flags in (None, "-") else flags,
+            )
+        ]
+
+    def _header(self, line: str, ctx: ParseContext) -> list[ProbeEvent] | None:
+        if line.startswith("#Fields:"):
+            names = line[len("#Fields:") :].split()
+            ctx.state[_STATE_KEY] = {name: i for i, name in enumerate(names)}
+            return []
+        if line.startswith(("#Version:", "#Software: Microsoft Windows Firewall", "#Time Format:")):
+            return []
+        return None
+
+
+def _default_columns() -> dict[str, int]:
+    return {name: i for i, name in enumerate(DEFAULT_FIELDS)}
+
+
+PARSER = WindowsFirewallParser()

@@ -1,0 +1,164 @@
+"""Check a rendered abuse report against the reporting rules, from its raw bytes alone.
+
+The send function runs this on every message before SES sees it (a report that breaks a
+rule is not sent), and the tests run it on every message the demo sent.
+"""
+
+from __future__ import annotations
+
+import email
+import ipaddress
+import re
+from collections.abc import Iterable
+from email.message import Message
+from email.policy import default
+
+SUBJECT_RE = re.compile(r"^Security issue - Source IP: (?P<ip>\S+) \[(?P<id>[A-Za-z0-9._:-]+)\]$")
+# An evidence line: indented, UTC date and time to the second, then the rest of the event.
+EVIDENCE_RE = re.compile(r"^  (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC  \S")
+_IPV4_RE = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d{1,3}){3})(?![\d.])")
+_IPV6_RE = re.compile(
+    r"(?<![0-9A-Za-z:])([0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7})(?![0-9A-Za-z:])"
+)
+# Any tag at all: a plain-text report has no reason to contain one.
+_HTML_RE = re.compile(r"<\s*/?\s*[A-Za-z][A-Za-z0-9]*(\s[^<>]*)?/?>|&[a-z]+;|&#\d+;")
+REQUIRED_PHRASES = (
+    "appears to be originating from your network",
+    "may indicate that the host is compromised or is being used for unauthorized purposes",
+    "All times are UTC",
+    "If you have any questions",
+)
+PROSE_WIDTH = 72
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def report_violations(raw: bytes, forbidden: Iterable[str] = ()) -> list[str]:
+    """Every rule `raw` breaks, as sentences (empty when it is a good report).
+
+    `forbidden` are strings that must not appear anywhere (the addresses of reporters who did
+    not opt in to being named).
+    """
+    problems: list[str] = []
+    if any(byte > 127 or byte == 0 for byte in raw):
+        problems.append("not pure US-ASCII (or contains NUL)")
+    text = raw.decode("ascii", "replace")
+    lowered = text.lower()
+    problems += [f"contains {item!r}" for item in forbidden if item and item.lower() in lowered]
+    msg = email.message_from_bytes(raw, policy=default)
+    problems += _header_problems(msg)
+    if msg.is_multipart() or msg.get_content_type() != "text/plain":
+        problems.append(f"not a single text/plain part ({msg.get_content_type()})")
+        return problems
+    if msg.get("Content-Disposition"):
+        problems.append("has a Content-Disposition (attachment)")
+    if (msg.get_content_charset() or "us-ascii") != "us-ascii":
+        problems.append(f"charset is {msg.get_content_charset()}")
+    if str(msg.get("Content-Transfer-Encoding", "7bit")).lower() != "7bit":
+        problems.append("transfer encoding is not 7bit")
+    body = msg.get_content()
+    if _HTML_RE.search(body):
+        problems.append("body contains HTML")
+    match = SUBJECT_RE.match(str(msg.get("Subject", "")))
+    if match:
+        problems += _body_problems(body, match.group("ip"))
+    return problems
+
+
+def _header_problems(msg: Message) -> list[str]:
+    problems = []
+    subject = str(msg.get("Subject", ""))
+    match = SUBJECT_RE.match(subject)
+    if not match:
+        problems.append(f"subject {subject!r} is not 'Security issue - Source IP: <ip> [<id>]'")
+    else:
+        try:
+            ipaddress.ip_address(match.group("ip"))
+        except ValueError:
+            problems.append(f"subject names {match.group('ip')!r}, not an IP address")
+    for name in ("From", "To", "Reply-To", "Date"):
+        if len(msg.get_all(name) or []) != 1:
+            problems.append(f"needs exactly one {name} header")
+    for name in ("Cc", "Bcc"):
+        if msg.get(name):
+            problems.append(f"has a {name} header")
+    to = msg.get("To")
+    if to is not None and len(getattr(to, "addresses", ())) != 1:
+        problems.append("To must name exactly one mailbox")
+    for name, value in msg.items():
+        if any(ch in str(value) for ch in "\r\n\x00"):
+            problems.append(f"header {name} carries a line break")
+    return problems
+
+
+def _body_problems(body: str, src: str) -> list[str]:
+    problems: list[str] = []
+    source: IPAddress = ipaddress.ip_address(src)
+    lines = body.splitlines()
+    evidence = [line for line in lines if EVIDENCE_RE.match(line)]
+    if not evidence:
+        problems.append("no evidence line with a UTC time to the second")
+    for line in evidence:
+        if not _mentions(line, source):
+            problems.append(f"evidence line without the source IP: {line.strip()!r}")
+        if "(masked)" not in line and "(not logged)" not in line:
+            problems.append(f"evidence line without a masked destination: {line.strip()!r}")
+    for line in lines:
+        # Indented lines are data (evidence, summary), which must never be wrapped.
+        if not line.startswith(" ") and len(line) > PROSE_WIDTH:
+            problems.append(f"prose line longer than {PROSE_WIDTH}: {line[:40]!r}...")
+    flat = " ".join(body.split())
+    problems += [f"missing {phrase!r}" for phrase in REQUIRED_PHRASES if phrase not in flat]
+    problems += _address_problems(body, source)
+    return problems
+
+
+def _address_problems(body: str, source: IPAddress) -> list[str]:
+    """One source per message: every address is the source, a masked destination, or the
+    source's own network written as a CIDR."""
+    problems = []
+    for regex in (_IPV4_RE, _IPV6_RE):
+        for match in regex.finditer(body):
+            try:
+                address = ipaddress.ip_address(match.group(1))
+            except ValueError:
+                continue
+            after = body[match.end() : match.end() + 12]
+            if address == source:
+                continue
+            if after.startswith(" (masked)"):
+                if not _is_masked(address):
+                    problems.append(f"destination {address} is not masked enough")
+                continue
+            cidr = re.match(r"/(\d{1,3})", after)
+            if cidr and _network_holds(address, int(cidr.group(1)), source, after):
+                continue
+            problems.append(f"another address appears: {address}")
+    return problems
+
+
+def _is_masked(address: IPAddress) -> bool:
+    if address.version == 4:
+        return int(address) & 0xFFFF == 0  # lower 2 (or 3) octets hidden
+    return int(address) & ((1 << 80) - 1) == 0  # no more than the /48
+
+
+def _network_holds(address: IPAddress, length: int, source: IPAddress, after: str) -> bool:
+    try:
+        network = ipaddress.ip_network(f"{address}/{length}", strict=False)
+    except ValueError:
+        return False
+    # "2001:db8:1::/48 (masked)" is a masked IPv6 destination, not a network name.
+    if after.split(" ", 1)[-1].startswith("(masked)"):
+        return _is_masked(address)
+    return source in network
+
+
+def _mentions(line: str, source: IPAddress) -> bool:
+    for regex in (_IPV4_RE, _IPV6_RE):
+        for match in regex.finditer(line):
+            try:
+                if ipaddress.ip_address(match.group(1)) == source:
+                    return True
+            except ValueError:
+                continue
+    return False

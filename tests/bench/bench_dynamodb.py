@@ -1,0 +1,107 @@
+"""DynamoDB cost per email, on moto (in-process `mock_aws`, the table built from
+infra/template.yaml). Emails of 1, 100 and 10,000 netfilter events (from 1, 5 and 200 sources)
+go through the real ingest path (`probewatch.ingest.ingest_object`), then the same data
+through one aggregate run (`run_aggregate`, real backtrace against loopback RDAP/DNS), the
+send function for every queued report (`send_incident`) and the daily digest (`run_digest`).
+Every request is counted with botocore event hooks on boto3's default session. Write units
+are computed from the written items' sizes (1 WCU per started KB per item, DynamoDB's rule;
+the code does not ask for ReturnConsumedCapacity); index (GSI1) writes are counted apart.
+Event items are what scales with the email; the fixed part of an email (claim, submission
+record, reporter log line, one source flag per source) is shown in the totals."""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+from pathlib import Path
+
+from aws import (
+    NOW,
+    Tally,
+    alert_email,
+    backtrace_fixtures,
+    distinct_sources,
+    moto_stack,
+    netfilter_lines,
+    register_reporter,
+    send_queued,
+)
+from common import Figure
+
+EMAILS = [(1, 1), (100, 5), (10_000, 200)]  # (events, sources)
+COMMAND = "python tests/bench/run.py --only bench_dynamodb"
+
+
+def run(workdir: Path) -> list[Figure]:
+    import boto3
+
+    from probewatch.aggregate_run import run_aggregate
+    from probewatch.clock import frozen
+    from probewatch.config import AggregateSettings, DigestSettings, IngestSettings, get_settings
+    from probewatch.digest_run import run_digest
+    from probewatch.ingest import ingest_object
+
+    figures: list[Figure] = []
+    scans: dict[str, int] = {}
+    with backtrace_fixtures() as (env, _dns, _rdap), moto_stack(env) as (stack, counter):
+        register_reporter(stack.table_name)
+        offset = 0
+        for events, source_count in EMAILS:
+            sources = distinct_sources(offset + source_count)[offset:]
+            offset += source_count
+            lines = netfilter_lines(events, sources, NOW - timedelta(minutes=30), seed=events)
+            key = f"raw/bench-{events}"
+            boto3.client("s3").put_object(Bucket=stack.raw_bucket, Key=key,
+                                          Body=alert_email(lines, message_id=f"bench-{events}@x"))
+            with frozen(NOW), counter.phase() as tally:
+                submission = ingest_object(stack.raw_bucket, key, get_settings(IngestSettings))
+            assert submission.events_stored == events, submission
+            figures += _ingest_figures(events, source_count, tally)
+            scans[f"ingest {events}"] = tally.dynamodb("Scan")
+
+        later = NOW + timedelta(hours=2)  # every source quiet for an hour: all final
+        with frozen(later), counter.phase() as tally:
+            summary = run_aggregate(get_settings(AggregateSettings), later)
+        scans["aggregate"] = tally.dynamodb("Scan")
+        figures.append(Figure(
+            f"aggregate run: {summary.processed} sources, {summary.queued} queued",
+            f"{tally.dynamodb()} requests ({tally.dynamodb() / max(summary.processed, 1):.1f} per "
+            f"source: {tally.summary()})", "", None, COMMAND))
+        with frozen(later), counter.phase() as tally:
+            sent = send_queued(stack)
+        scans["send"] = tally.dynamodb("Scan")
+        figures.append(Figure(
+            f"send: {sent} reports", f"{tally.dynamodb()} requests "
+            f"({tally.dynamodb() / max(sent, 1):.1f} per report: {tally.summary()})", "", None,
+            COMMAND))
+        digest_time = NOW + timedelta(days=1)
+        with frozen(digest_time), counter.phase() as tally:
+            digests = run_digest(get_settings(DigestSettings), digest_time)
+        scans["digest"] = tally.dynamodb("Scan")
+        figures.append(Figure(f"digest: {digests} digest(s)",
+                              f"{tally.dynamodb()} requests ({tally.summary()})", "", None, COMMAND))
+    figures.append(Figure(
+        "Scan requests on ingest, aggregate, send and digest",
+        ", ".join(f"{path} {n}" for path, n in scans.items()), "0 everywhere",
+        not any(scans.values()), COMMAND))
+    return figures
+
+
+def _ingest_figures(events: int, sources: int, tally: Tally) -> list[Figure]:
+    label = f"ingest {events:,} event{'s' if events > 1 else ''} ({sources} source{'s' if sources > 1 else ''})"
+    batches = tally.dynamodb("BatchWriteItem")
+    ideal = math.ceil(tally.event_items / 25)
+    per_event = tally.event_write_units / max(tally.event_items, 1)
+    return [
+        Figure(f"{label}: requests", f"{tally.dynamodb()} DynamoDB ({tally.summary()})", "", None,
+               COMMAND),
+        Figure(f"{label}: event write requests", f"{batches} BatchWriteItem for "
+               f"{tally.event_items:,} event items (ceil(items/25) = {ideal})",
+               "= ceil(event items / 25)", batches <= ideal, COMMAND),
+        Figure(f"{label}: write units per event (event items)", f"{per_event:.2f} WCU",
+               "<= 1", per_event <= 1, COMMAND),
+        Figure(f"{label}: write units, whole email",
+               f"{tally.write_units:,} WCU for {tally.items_written:,} items "
+               f"({tally.write_units / events:.2f} per event; + {tally.index_key_writes} GSI1 "
+               f"flag writes)", "", None, COMMAND),
+    ]
