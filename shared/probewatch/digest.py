@@ -17,21 +17,21 @@ Log lines are `{"time": ISO, "kind": str, "ident": str, "data": dict}`; the data
   undeliverable  mailbox?, reason?, incident_id?, src_ip?
   abuse-reply    incident_id, from, excerpt
   command        command, result, incident_id?
+  decision       incident_id, src_ip, status, code, reason, events (the aggregate's verdict)
 Missing keys show as "-"; unknown kinds are ignored.
 """
 
 from __future__ import annotations
 
 import hashlib
-import html
 from collections import Counter
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from probewatch.digest_render import Chart, Section, render_html, render_text
 from probewatch.model import Reporter, parse_iso
 
 CLOCK_TOLERANCE_SECONDS = 5.0
@@ -52,26 +52,8 @@ KNOWN_KINDS = {
 _STATUS_OF_KIND = {"held": "held", "report-sent": "sent", "undeliverable": "undeliverable"}
 # Submissions that were replies to us rather than logs (ingest's reason codes).
 _NOT_LOGS = {"command": "a command (see Your commands)", "abuse-reply": "an abuse-desk reply"}
-# Incident statuses after which nothing more will happen today.
-_FINAL = {"sent", "queued", "undeliverable", "not-reported", "cancelled", "closed"}
-
-
-@dataclass
-class Section:
-    """One heading with a table under it (and optional sentences before the table)."""
-
-    title: str
-    columns: list[str] = field(default_factory=list)
-    rows: list[list[str]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Chart:
-    """Accepted events per hour of the reporter's day (hour label, count)."""
-
-    title: str
-    bars: list[tuple[str, int]]
+# Incidents still on their way, and what they are doing.
+_OPEN = {"open": "collecting events", "queued": "report about to be sent"}
 
 
 def build_digest(
@@ -85,7 +67,7 @@ def build_digest(
 ) -> EmailMessage | None:
     """The digest for [day_start, day_end), or None when there is nothing to say.
 
-    `sender` becomes From: (the sending code sets it otherwise). With `send_empty`, a quiet
+    `sender` becomes From: (leave it out only to render, not to send). With `send_empty`, a quiet
     period still gets a short message saying so.
     """
     zone = ZoneInfo(reporter.tz)
@@ -142,7 +124,7 @@ class _DigestView:
         self.submissions = self.by_kind.get("submission", [])
         self.accepted = sum(int(_data(e).get("events_stored") or 0) for e in self.submissions)
         self.sent = self.by_kind.get("report-sent", [])
-        self.dropped, self.examples = self._dropped()
+        self.dropped = self._dropped()
         self.waiting = self._waiting_for_review()
 
     def sections(self) -> list[Section]:
@@ -156,6 +138,7 @@ class _DigestView:
                 self._open_incidents(),
                 self._reports_sent(),
                 self._review(),
+                self._not_reported(),
                 self._bounces(),
                 self._abuse_replies(),
                 self._commands(),
@@ -178,20 +161,24 @@ class _DigestView:
 
     # --- folding ------------------------------------------------------------------------
 
-    def _dropped(self) -> tuple[Counter[str], dict[str, str]]:
-        counts: Counter[str] = Counter()
-        examples: dict[str, str] = {}
+    def _dropped(self) -> dict[tuple[str, str], tuple[int, str]]:
+        """(stage, reason) -> (events, one example line). Stage "reading": lines of an email
+        that were refused; "filtering": stored events a false-positive rule kept out."""
+        dropped: dict[tuple[str, str], tuple[int, str]] = {}
+
+        def add(stage: str, counts: Any, examples: Any) -> None:
+            for reason, n in (counts or {}).items():
+                total, example = dropped.get((stage, reason), (0, ""))
+                dropped[(stage, reason)] = (
+                    total + int(n),
+                    example or (examples or {}).get(reason, ""),
+                )
+
         for entry in self.submissions:
-            data = _data(entry)
-            counts.update({r: int(n) for r, n in (data.get("rejected") or {}).items()})
-            for reason, line in (data.get("rejected_examples") or {}).items():
-                examples.setdefault(reason, line)
+            add("reading", _data(entry).get("rejected"), _data(entry).get("rejected_examples"))
         for entry in self.by_kind.get("filtered", []):
-            data = _data(entry)
-            counts.update({r: int(n) for r, n in (data.get("counts") or {}).items()})
-            for reason, line in (data.get("examples") or {}).items():
-                examples.setdefault(reason, line)
-        return counts, examples
+            add("filtering", _data(entry).get("counts"), _data(entry).get("examples"))
+        return dropped
 
     def _last_status(self) -> dict[str, tuple[str, str]]:
         """incident id -> (latest status seen in the period, source IP)."""
@@ -249,16 +236,17 @@ class _DigestView:
         )
 
     def _summary(self) -> Section:
-        open_count = sum(1 for s, _ in self._last_status().values() if s not in _FINAL | {"held"})
-        bounces = len(self.by_kind.get("bounce", []))
+        statuses = [status for status, _ in self._last_status().values()]
         rows = [
             ["Emails received", str(len(self.submissions))],
             ["Events accepted", str(self.accepted)],
-            ["Events dropped", str(sum(self.dropped.values()))],
-            ["Incidents open", str(open_count)],
+            ["Lines refused while reading", str(self._dropped_total("reading"))],
+            ["Events filtered out", str(self._dropped_total("filtering"))],
+            ["Incidents open", str(sum(1 for s in statuses if s in _OPEN))],
             ["Reports sent", str(len(self.sent))],
             ["Reports waiting for your review", str(len(self.waiting))],
-            ["Bounces", str(bounces)],
+            ["Incidents not reported", str(statuses.count("not-reported"))],
+            ["Bounces", str(len(self.by_kind.get("bounce", [])))],
             ["Replies from abuse desks", str(len(self.by_kind.get("abuse-reply", [])))],
         ]
         return Section("Summary", ["What", "Count"], rows)
@@ -281,31 +269,54 @@ class _DigestView:
             )
         return Section("Emails received", ["Received", "Subject", "Result", "Formats"], rows)
 
+    def _dropped_total(self, stage: str) -> int:
+        return sum(n for (at, _), (n, _) in self.dropped.items() if at == stage)
+
     def _dropped_section(self) -> Section:
+        order = sorted(
+            self.dropped.items(), key=lambda kv: (kv[0][0] != "reading", -kv[1][0], kv[0])
+        )
         rows = [
-            [reason, str(n), _clip(self.examples.get(reason, "-"))]
-            for reason, n in sorted(self.dropped.items(), key=lambda kv: (-kv[1], kv[0]))
+            [stage, reason, str(n), _clip(example or "-")]
+            for (stage, reason), (n, example) in order
         ]
         return Section(
             "Events dropped",
-            ["Reason", "Events", "Example"],
+            ["Stage", "Reason", "Events", "Example"],
             rows,
-            notes=["These events were not reported, for the reason shown."] if rows else [],
+            notes=[
+                "Never reported, for the reason shown. Reading: lines of your emails that could "
+                "not be trusted. Filtering: accepted events that a rule kept out of reports."
+            ]
+            if rows
+            else [],
         )
 
     def _open_incidents(self) -> Section:
         rows = [
-            [incident, src]
+            [incident, src, _OPEN[status]]
             for incident, (status, src) in sorted(self._last_status().items())
-            if status not in _FINAL | {"held"}
+            if status in _OPEN
         ]
+        return Section("Incidents open", ["Incident", "Source IP", "Status"], rows)
+
+    def _not_reported(self) -> Section:
+        decisions = {
+            str(_data(e).get("incident_id")): _data(e) for e in self.by_kind.get("decision", [])
+        }
+        rows = []
+        for incident, (status, src) in sorted(self._last_status().items()):
+            if status == "not-reported":
+                data = decisions.get(incident, {})
+                why = str(data.get("reason") or data.get("code") or "-").removeprefix(
+                    "not reported: "
+                )
+                rows.append([incident, src, _text(data.get("events")), _clip(why)])
         return Section(
-            "Incidents open",
-            ["Incident", "Source IP"],
+            "Incidents not reported",
+            ["Incident", "Source IP", "Events", "Why"],
             rows,
-            notes=["Still collecting events; a report follows once the source goes quiet."]
-            if rows
-            else [],
+            notes=["probewatch decided not to report these sources."] if rows else [],
         )
 
     def _reports_sent(self) -> Section:
@@ -397,103 +408,6 @@ class _DigestView:
 
     def _when(self, iso: str) -> str:
         return _format_time(parse_iso(iso), self.zone)
-
-
-# --- rendering ----------------------------------------------------------------------------
-
-
-def render_text(intro: list[str], sections: list[Section], chart: Chart | None) -> str:
-    lines = [*intro, ""]
-    for section in sections:
-        lines += [section.title, "-" * len(section.title), *section.notes]
-        if section.rows:
-            if section.notes:
-                lines.append("")
-            lines += _text_table(section.columns, section.rows)
-        lines.append("")
-        if chart and section.title == "Summary":
-            lines += _text_chart(chart)
-    lines += _FOOTER
-    return "\n".join(lines) + "\n"
-
-
-def render_html(intro: list[str], sections: list[Section], chart: Chart | None) -> str:
-    esc = html.escape
-    out = [
-        "<!DOCTYPE html>",
-        '<html><body style="font-family:sans-serif;font-size:14px;color:#222">',
-        *(f"<p>{esc(line)}</p>" for line in intro),
-    ]
-    for section in sections:
-        out.append(f'<h3 style="margin:18px 0 6px">{esc(section.title)}</h3>')
-        out += [f"<p>{esc(note)}</p>" for note in section.notes]
-        if section.rows:
-            out.append('<table cellpadding="4" style="border-collapse:collapse">')
-            out.append(
-                "<tr>"
-                + "".join(
-                    f'<th align="left" style="border-bottom:1px solid #999">{esc(c)}</th>'
-                    for c in section.columns
-                )
-                + "</tr>"
-            )
-            out += [
-                "<tr>" + "".join(f"<td>{esc(cell)}</td>" for cell in row) + "</tr>"
-                for row in section.rows
-            ]
-            out.append("</table>")
-        if chart and section.title == "Summary":
-            out += _html_chart(chart)
-    out += [f"<p>{esc(line)}</p>" for line in _FOOTER if line]
-    out.append("</body></html>")
-    return "\n".join(out) + "\n"
-
-
-_FOOTER = [
-    "--",
-    "Reply with HELP for the commands you can send (PAUSE, RESUME, SETTINGS, CANCEL, STOP).",
-]
-
-
-def _text_table(columns: list[str], rows: list[list[str]]) -> list[str]:
-    widths = [max(len(r[i]) for r in [columns, *rows]) for i in range(len(columns))]
-
-    def line(cells: list[str]) -> str:
-        return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
-
-    return [line(columns), line(["-" * w for w in widths]), *(line(r) for r in rows)]
-
-
-def _text_chart(chart: Chart) -> list[str]:
-    peak = max((n for _, n in chart.bars), default=0) or 1
-    lines = [chart.title, "-" * len(chart.title)]
-    lines += [f"{label}  {'#' * max(1, round(20 * n / peak))} {n}" for label, n in chart.bars if n]
-    return [*lines, ""]
-
-
-def _html_chart(chart: Chart) -> list[str]:
-    peak = max((n for _, n in chart.bars), default=0) or 1
-    bars = "".join(
-        f'<td valign="bottom" title="{label} {n}" style="padding:0 1px">'
-        f'<div style="width:10px;height:{max(1, round(60 * n / peak)) if n else 0}px;'
-        f'background:#3a7bd5"></div></td>'
-        for label, n in chart.bars
-    )
-    labels = "".join(
-        f'<td style="font-size:9px;color:#666;padding:0 1px">{label.removesuffix(":00")}</td>'
-        for label, _ in chart.bars
-    )
-    counts = "".join(
-        f'<td style="font-size:9px;padding:0 1px">{n or ""}</td>' for _, n in chart.bars
-    )
-    return [
-        f'<h3 style="margin:18px 0 6px">{html.escape(chart.title)}</h3>',
-        '<table cellspacing="0" style="border-collapse:collapse">',
-        f'<tr style="height:64px">{bars}</tr>',
-        f"<tr>{counts}</tr>",
-        f"<tr>{labels}</tr>",
-        "</table>",
-    ]
 
 
 def _intro(reporter: Reporter, start: datetime, end: datetime, zone: ZoneInfo) -> list[str]:

@@ -192,6 +192,12 @@ def _special_source(event: ProbeEvent, _r: Reporter | None, _f: SourceFacts) -> 
     return reportable_reason(event.src_ip) is not None or address is None or not address.is_global
 
 
+def _reporter_inactive(event: ProbeEvent, reporter: Reporter | None, _f: SourceFacts) -> bool:
+    # Without an active profile there are no declarations (own ISP, IRC servers, self-scans)
+    # to protect against, and PAUSE / STOP mean "do not report from my alerts".
+    return reporter is None or reporter.status != "active"
+
+
 def _allowed(event: ProbeEvent, _r: Reporter | None, _f: SourceFacts) -> bool:
     return event.action == "allow"
 
@@ -285,6 +291,11 @@ EVENT_RULES: tuple[Rule, ...] = (
         "special-purpose-source",
         "private, reserved, CGNAT, documentation, multicast or bogon source address",
         _special_source,
+    ),
+    Rule(
+        "reporter-inactive",
+        "reported while your reporting was paused, stopped or removed",
+        _reporter_inactive,
     ),
     Rule(
         "allowed-connection",
@@ -383,7 +394,7 @@ def apply_rules(
     rules: tuple[Rule, ...] = EVENT_RULES,
 ) -> FilterOutcome:
     """Split events into kept and dropped-by-reason. `reporters` is keyed by lower-case email;
-    an event whose reporter is unknown is judged on its own (no declarations protect it)."""
+    an event whose reporter is unknown or not active is dropped (reporter-inactive)."""
     outcome = FilterOutcome()
     for event in events:
         reporter = reporters.get((event.reporter or "").lower())

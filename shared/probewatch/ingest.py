@@ -195,10 +195,16 @@ def _read_logs(
 ) -> None:
     events: list[ProbeEvent] = []
     rejected: list[Rejection] = []
-    for text in mail.texts:
-        result = deps.parse(
-            text.text, tz=reporter.tz, received_at=submission.received_at, reporter=mail.sender
+    parsed = [
+        (
+            text.alternative,
+            deps.parse(
+                text.text, tz=reporter.tz, received_at=submission.received_at, reporter=mail.sender
+            ),
         )
+        for text in mail.texts
+    ]
+    for result in _best_versions(parsed):
         submission.lines += result.lines
         rejected.extend(result.rejected)
         for event in result.events:
@@ -240,6 +246,21 @@ def _read_logs(
         rejected=submission.rejected,
         examples=submission.rejected_examples,
     )
+
+
+def _best_versions(parsed: list[tuple[int | None, Any]]) -> list[Any]:
+    """One parse result per content: of the versions of a multipart/alternative, the one
+    with the most events (then the fewest rejected lines, then the sender's plain text)."""
+    chosen: list[Any] = []
+    groups: dict[int, list[Any]] = {}
+    for group, result in parsed:
+        if group is None:
+            chosen.append(result)
+        else:
+            groups.setdefault(group, []).append(result)
+    for versions in groups.values():
+        chosen.append(max(versions, key=lambda r: (len(r.events), -len(r.rejected))))
+    return chosen
 
 
 def _why_no_events(mail: InboundMail, rejected: list[Rejection]) -> str:

@@ -332,7 +332,7 @@ def alert_email(lines: list[str], *, received: datetime = NOW, sender: str = REP
 def backtrace_fixtures(networks: int = 50, zone: dict[str, Any] | None = None) -> Iterator[Any]:
     """Loopback RDAP (the backtrace bench's synthetic networks) and DNS servers; yields the
     env that points the backtrace at them, plus the servers (for their request counters)."""
-    from probewatch.backtrace.bench import synthetic_network
+    from probewatch.local.backtrace_bench import synthetic_network
     from probewatch.local.dns_server import DnsServer
     from probewatch.local.rdap_server import RdapFixtures, RdapServer
 

@@ -58,7 +58,7 @@ DAYS: dict[str, tuple[Reporter, list[dict[str, Any]]]] = {
                 "2026-11-25T06:03:10Z",
                 "s1",
                 subject="Fwd: NETGEAR Security Alert",
-                formats={"netgear": 14},
+                formats={"netgear": 12},
                 events_stored=12,
                 rejected={"private-source": 2},
                 rejected_examples={"private-source": NETGEAR_PRIVATE},
@@ -88,11 +88,43 @@ DAYS: dict[str, tuple[Reporter, list[dict[str, Any]]]] = {
                 "i-203.0.113.80",
                 incident_id="i-203.0.113.80",
                 src_ip="203.0.113.80",
-                status="not-reported",
                 counts={"web-crawler": 3},
                 examples={
                     "web-crawler": "IN=eth0 SRC=203.0.113.80 DST=198.51.100.2 PROTO=TCP SPT=40000 DPT=80"
                 },
+            ),
+            entry(
+                "2026-11-25T10:15:00Z",
+                "decision",
+                "i-203.0.113.80",
+                incident_id="i-203.0.113.80",
+                src_ip="203.0.113.80",
+                status="not-reported",
+                code="filtered",
+                reason="not reported: every event matched a false-positive rule: web-crawler 3",
+                events=3,
+            ),
+            entry(
+                "2026-11-25T11:00:00Z",
+                "decision",
+                "i-192.0.2.99",
+                incident_id="i-192.0.2.99",
+                src_ip="192.0.2.99",
+                status="not-reported",
+                code="uncorroborated",
+                reason="not reported: a single SYN from one reporter could be spoofed",
+                events=1,
+            ),
+            entry(
+                "2026-11-25T14:45:00Z",
+                "decision",
+                "i-192.0.2.44",
+                incident_id="i-192.0.2.44",
+                src_ip="192.0.2.44",
+                status="queued",
+                code="established",
+                reason="reported: 17 events on 4 ports",
+                events=17,
             ),
             entry(
                 "2026-11-25T12:00:00Z",
@@ -313,10 +345,14 @@ def test_headers_address_the_reporter_and_forbid_auto_replies() -> None:
 def test_busy_day_accounts_for_every_event() -> None:
     text, _ = parts(render("busy_day"))
     assert re.search(r"Events accepted\s+42\b", text)
-    assert re.search(r"Events dropped\s+6\b", text)  # 2 private + 1 future + 3 crawler
-    assert re.search(r"private-source\s+2\s+\[DoS Attack", text)
-    assert re.search(r"web-crawler\s+3\s+IN=eth0", text)
+    assert re.search(r"Lines refused while reading\s+3\b", text)  # 2 private + 1 future
+    assert re.search(r"Events filtered out\s+3\b", text)  # 3 crawler
+    assert re.search(r"reading\s+private-source\s+2\s+\[DoS Attack", text)
+    assert re.search(r"filtering\s+web-crawler\s+3\s+IN=eth0", text)
     assert re.search(r"Incidents open\s+1\b", text)  # the crawler one was final: not reported
+    assert re.search(r"i-198.51.100.77\s+198.51.100.77\s+collecting events", text)
+    assert re.search(r"Incidents not reported\s+2\b", text)
+    assert re.search(r"i-192.0.2.99\s+192.0.2.99\s+1\s+a single SYN from one reporter", text)
     assert re.search(r"192.0.2.44\s+abuse@isp-a.example\s+i-192.0.2.44\s+17", text)
 
 
@@ -358,3 +394,34 @@ def test_nothing_to_say_sends_nothing_unless_asked() -> None:
     assert message is not None
     text, _ = parts(message)
     assert "No email arrived from you" in text
+
+
+def test_a_decision_is_not_undone_by_a_filtered_line_logged_in_the_same_second() -> None:
+    # read_log returns lines in key order: "decision" sorts before "filtered".
+    same = "2026-11-25T10:00:00Z"
+    entries = [
+        entry(
+            same,
+            "decision",
+            "i-1",
+            incident_id="i-1",
+            src_ip="192.0.2.1",
+            status="not-reported",
+            reason="not reported: private source",
+            events=1,
+        ),
+        entry(
+            same,
+            "filtered",
+            "i-1",
+            incident_id="i-1",
+            src_ip="192.0.2.1",
+            counts={"private-source": 1},
+            examples={},
+        ),
+    ]
+    message = build_digest(Reporter(email="a@example.net"), START, END, entries, sender=SENDER)
+    assert message is not None
+    text, _ = parts(message)
+    assert re.search(r"Incidents open\s+0\b", text)
+    assert re.search(r"Incidents not reported\s+1\b", text)

@@ -30,7 +30,8 @@ ALICE = Reporter(
     self_scans=["2026-11-25T09:00:00Z", "not a time"],
 )
 BOB = Reporter(email="bob@example.net")
-REPORTERS = {r.email: r for r in (ALICE, BOB)}
+PAULA = Reporter(email="paula@example.org", status="paused")
+REPORTERS = {r.email: r for r in (ALICE, BOB, PAULA)}
 SCANNER = "81.2.69.142"  # an ordinary public address
 
 
@@ -56,6 +57,9 @@ EVENT_CASES: list[tuple[str | None, dict[str, Any], dict[str, Any], str]] = [
     ("special-purpose-source", {"src_ip": "not-an-ip"}, {}, "garbage"),
     (None, {"src_ip": "11.1.2.3"}, {}, "near miss: public, next to 10/8"),
     (None, {"src_ip": "100.128.0.1"}, {}, "near miss: just past 100.64/10"),
+    ("reporter-inactive", {"reporter": "paula@example.org"}, {}, "a paused reporter"),
+    ("reporter-inactive", {"reporter": "nobody@example.org"}, {}, "no such reporter (removed)"),
+    ("reporter-inactive", {"reporter": None}, {}, "no reporter at all"),
     ("allowed-connection", {"action": "allow"}, {}, "the firewall let it in"),
     (None, {"action": "block"}, {}, "near miss: blocked"),
     ("own-network", {"src_ip": "24.60.11.99"}, {}, "the reporter's own /24"),
@@ -175,11 +179,11 @@ def test_apply_rules_splits_kept_and_dropped_and_uses_each_events_reporter() -> 
         event(dst_port=6881),  # p2p
         event(src_ip="24.60.11.99"),  # alice's own network
         event(src_ip="24.60.11.99", reporter="bob@example.net"),  # not bob's network: kept
-        event(reporter="stranger@example.com", dst_port=23),  # unknown reporter: judged alone
+        event(reporter="stranger@example.com", dst_port=23),  # unknown reporter: never used
     ]
     outcome = apply_rules(events, REPORTERS, source_facts(events))
-    assert len(outcome.kept) == 3
-    assert outcome.counts() == {"own-network": 1, "p2p": 1}
+    assert len(outcome.kept) == 2
+    assert outcome.counts() == {"own-network": 1, "p2p": 1, "reporter-inactive": 1}
 
 
 def test_source_facts_collects_destination_ports() -> None:

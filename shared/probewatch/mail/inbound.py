@@ -52,6 +52,9 @@ class MailText:
     forward_style: str | None = None  # "gmail", "outlook"... when an inline forward is seen
     original_date: datetime | None = None  # the forwarded alert mail's own Date, if known
     original_received: datetime | None = None  # when that alert reached the reporter's MX
+    # Texts with the same number are versions of one content (multipart/alternative, plain
+    # first): read them all, keep the one that yields the most.
+    alternative: int | None = None
 
 
 @dataclass(slots=True)
@@ -78,8 +81,17 @@ class InboundMail:
 
     @property
     def body_text(self) -> str:
-        """The outer message's own body text (where commands and replies are written)."""
-        return "\n".join(t.text for t in self.texts if t.name.startswith("body"))
+        """The outer message's own body text (where commands and replies are written): the
+        first (plain) version of each alternative only."""
+        seen: set[int] = set()
+        parts = []
+        for text in self.texts:
+            if not text.name.startswith("body") or text.alternative in seen:
+                continue
+            if text.alternative is not None:
+                seen.add(text.alternative)
+            parts.append(text.text)
+        return "\n".join(parts)
 
 
 def read_email(
@@ -162,6 +174,8 @@ class _Walker:
         self.budget = budget
         self.mail = mail
         self.seen: set[str] = set()
+        self.group: int | None = None  # the multipart/alternative being read, if any
+        self.next_group = 1
 
     def walk(self, part: Message, prefix: str, attached: _Attached | None) -> None:
         ctype = part.get_content_type()
@@ -177,12 +191,19 @@ class _Walker:
             self._leaf(part, prefix, attached)
 
     def _alternative(self, part: Message, prefix: str, attached: _Attached | None) -> None:
-        """Plain text if the sender's program wrote one, else the richest other version."""
+        """Every version of the same content (plain first: the sender's own words), marked
+        as one group; ingest keeps the version that yields the most events, so a plain
+        version some mail program hard-wrapped does not cost the log lines its HTML kept."""
         children = _children(part)
         plain = [c for c in children if c.get_content_type() == "text/plain"]
-        chosen = plain[0] if plain and part_text(plain[0]).strip() else (children or [None])[-1]
-        if chosen is not None:
-            self.walk(chosen, prefix, attached)
+        ordered = plain + [c for c in reversed(children) if c not in plain]
+        outer_group, self.group = self.group, self.next_group
+        self.next_group += 1
+        try:
+            for child in ordered:
+                self.walk(child, prefix, attached)
+        finally:
+            self.group = outer_group
 
     def _attached_message(self, inner: Message, prefix: str) -> None:
         subject = _header(inner, "Subject")
@@ -257,6 +278,7 @@ class _Walker:
                 original_date=(attached.date if attached else None)
                 or (forward.original_date if forward else None),
                 original_received=attached.received if attached else None,
+                alternative=self.group,
             )
         )
 

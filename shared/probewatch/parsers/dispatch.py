@@ -80,6 +80,7 @@ def parse_text(
     events, rejected, formats = result.events, result.rejected, result.formats
     latest = None
     line_no = 0
+    # One loop, no per-line helper calls beyond the parsers': this runs for every line.
     for line_no, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
         if line.startswith(">"):  # quoting the mail layer left behind

@@ -20,6 +20,7 @@ one sparse global index GSI1 (GSI1PK, GSI1SK) that holds only items that need at
 | report dedupe           | DEDUPE#<ip>#<mailbox>   | WINDOW                          | -                                  |
 | RDAP cache (per CIDR)   | RDAP#<network>/<len>    | RDAP                            | -                                  |
 | PTR cache (per IP)      | PTR#<ip>                | PTR                             | -                                  |
+|   (also holds that IP's Abusix answer: both are per-address lookups with the same TTL)
 | reply rate limit        | REPLY#<email>           | DAY#<yyyy-mm-dd>                | -                                  |
 | pending confirmation    | REP#<email>             | CONFIRM                         | -                                  |
 | sent report (by SES id) | MSG#<ses message id>    | MESSAGE                         | -                                  |
