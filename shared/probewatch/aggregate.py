@@ -274,6 +274,22 @@ def in_window(events: Iterable[ProbeEvent], now: datetime) -> list[ProbeEvent]:
     return [e for e in events if e.time is not None and now - WINDOW <= e.time <= now + slack]
 
 
+def distinct_events(events: Iterable[ProbeEvent]) -> list[ProbeEvent]:
+    """One event per packet a reporter logged: the same alert forwarded twice (two emails,
+    two stored copies) must not count twice towards corroboration."""
+    seen: set[tuple[object, ...]] = set()
+    unique: list[ProbeEvent] = []
+    for e in events:
+        key = (
+            (e.reporter or "").lower(), e.time, e.src_ip, e.src_port, e.dst_ip, e.dst_port,
+            e.proto, e.tcp_flags, e.action, e.evidence,
+        )  # fmt: skip
+        if key not in seen:
+            seen.add(key)
+            unique.append(e)
+    return unique
+
+
 def _evidence_line(
     event: ProbeEvent, reporters: Mapping[str, Reporter], numbers: Mapping[str, int]
 ) -> EvidenceLine:

@@ -26,6 +26,7 @@ from probewatch.aggregate import (
     WINDOW,
     assign_events,
     close_due,
+    distinct_events,
     final_due,
     finalize_reason,
     in_window,
@@ -119,7 +120,7 @@ class _Run:
     def process_source(self, item: store.DueItem) -> None:
         ip = item.key
         try:
-            pending = self._source(ip)
+            store.set_next_look(self.table, item, self._source(ip))
         except store.IncidentChanged as exc:
             # Another run (or the send function, or a CANCEL) got there first: its result
             # stands; the source stays due and the next run looks again.
@@ -131,13 +132,12 @@ class _Run:
             logger.exception("aggregate: source failed; it stays due", extra={"ip": ip})
             return
         self.summary.processed += 1
-        store.set_next_look(self.table, item, pending)
 
     def _source(self, ip: str) -> datetime | None:
         """Bring the source's incidents up to date; return when to look again (None: never,
         until new events arrive)."""
         window = store.load_source_window(self.table, ip, self.now - WINDOW)
-        events = in_window(window.events, self.now)
+        events = distinct_events(in_window(window.events, self.now))
         current = store.get_incident(self.table, window.incident_id) if window.incident_id else None
         if current is not None:
             self._advance_final(current)
@@ -202,12 +202,7 @@ class _Run:
             self._not_reported(incident, "expired", "its events aged past 72 hours first")
             return dropped
         if not kept:
-            self._not_reported(
-                incident,
-                "filtered",
-                "every event matched a false-positive rule: "
-                + ", ".join(f"{k} {v}" for k, v in incident.filtered.items()),
-            )
+            self._all_filtered(incident)
             return dropped
         if not verdict.reportable:
             self._not_reported(incident, verdict.code, verdict.reason)
@@ -239,12 +234,7 @@ class _Run:
         verdict = judge_evidence(second.kept, self.rules)
         incident.evidence = verdict.label
         if not second.kept:
-            self._not_reported(
-                incident,
-                "filtered",
-                "every event matched a false-positive rule: "
-                + ", ".join(f"{k} {v}" for k, v in incident.filtered.items()),
-            )
+            self._all_filtered(incident)
         elif not verdict.reportable:
             self._not_reported(incident, verdict.code, verdict.reason)
         elif not incident.contacts:
@@ -293,6 +283,12 @@ class _Run:
 
     def _not_reported(self, incident: Incident, code: str, reason: str) -> None:
         mark_final(incident, "not-reported", code, f"not reported: {reason}", self.now)
+
+    def _all_filtered(self, incident: Incident) -> None:
+        counts = ", ".join(f"{code} {n}" for code, n in incident.filtered.items())
+        self._not_reported(
+            incident, "filtered", f"every event matched a false-positive rule: {counts}"
+        )
 
     # --- writes --------------------------------------------------------------------------
 

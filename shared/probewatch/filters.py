@@ -198,6 +198,17 @@ def _reporter_inactive(event: ProbeEvent, reporter: Reporter | None, _f: SourceF
     return reporter is None or reporter.status != "active"
 
 
+def _outbound(event: ProbeEvent, _r: Reporter | None, _f: SourceFacts) -> bool:
+    # Parsers set `direction` when the log line says which way the packet went.
+    return getattr(event, "direction", None) == "out"
+
+
+def _outbound(event: ProbeEvent, _r: Reporter | None, _f: SourceFacts) -> bool:
+    # The line says the packet LEFT the reporter's network (Windows SEND, pf "out", netfilter
+    # OUT= without IN=): its source is the reporter, who must never be reported.
+    return event.direction == "out"
+
+
 def _allowed(event: ProbeEvent, _r: Reporter | None, _f: SourceFacts) -> bool:
     return event.action == "allow"
 
@@ -297,11 +308,13 @@ EVENT_RULES: tuple[Rule, ...] = (
         "reported while your reporting was paused, stopped or removed",
         _reporter_inactive,
     ),
+    Rule("outbound", "sent out by your own network, not received by it", _outbound),
     Rule(
         "allowed-connection",
         "the firewall allowed it: allowed connections are not probes",
         _allowed,
     ),
+    Rule("outbound", "sent by your own network, not to it: never a probe of it", _outbound),
     Rule("own-network", "from your own public address's network", _own_address),
     Rule("isp-resolver", "your ISP's DNS resolver (declared by you)", _isp_resolver),
     Rule("isp-network", "your ISP's network (declared by you)", _isp_network),

@@ -14,6 +14,7 @@ Sending, threading and the Auto-Submitted: auto-replied mark are probewatch.repo
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Protocol
@@ -114,15 +115,10 @@ def _supported_formats() -> list[str]:
     except ImportError:  # pragma: no cover - the parsers package is part of every build
         return []
     names = sorted({parser.name for parser in PARSERS})
-    lines = ["Log formats probewatch reads:"]
-    row = "  "
-    for name in names:
-        if len(row) + len(name) > 72:
-            lines.append(row.rstrip(", "))
-            row = "  "
-        row += name + ", "
-    lines.append(row.rstrip(", "))
-    return lines
+    wrapped = textwrap.wrap(
+        ", ".join(names), 76, initial_indent="  ", subsequent_indent="  ", break_on_hyphens=False
+    )
+    return ["Log formats probewatch reads:", *wrapped]
 
 
 def _how_to_forward(settings: ReplySettings) -> list[str]:

@@ -34,7 +34,7 @@ from probewatch.clock import utcnow
 from probewatch.clock_check import check_clock
 from probewatch.errors import MailRejected
 from probewatch.immediate_replies import reply_no_events, reply_not_registered
-from probewatch.mail.inbound import InboundMail, peek_sender, read_email
+from probewatch.mail.inbound import InboundMail, MailText, peek_sender, read_email
 from probewatch.mail.limits import TOO_LARGE, MailLimits
 from probewatch.model import ProbeEvent, Rejection, Reporter, Submission
 from probewatch.observability import logger, metrics
@@ -195,16 +195,10 @@ def _read_logs(
 ) -> None:
     events: list[ProbeEvent] = []
     rejected: list[Rejection] = []
-    parsed = [
-        (
-            text.alternative,
-            deps.parse(
-                text.text, tz=reporter.tz, received_at=submission.received_at, reporter=mail.sender
-            ),
-        )
-        for text in mail.texts
+    results = [
+        _best_version(mail.versions(text), deps, reporter, submission) for text in mail.texts
     ]
-    for result in _best_versions(parsed):
+    for result in results:
         submission.lines += result.lines
         rejected.extend(result.rejected)
         for event in result.events:
@@ -248,19 +242,21 @@ def _read_logs(
     )
 
 
-def _best_versions(parsed: list[tuple[int | None, Any]]) -> list[Any]:
-    """One parse result per content: of the versions of a multipart/alternative, the one
-    with the most events (then the fewest rejected lines, then the sender's plain text)."""
-    chosen: list[Any] = []
-    groups: dict[int, list[Any]] = {}
-    for group, result in parsed:
-        if group is None:
-            chosen.append(result)
-        else:
-            groups.setdefault(group, []).append(result)
-    for versions in groups.values():
-        chosen.append(max(versions, key=lambda r: (len(r.events), -len(r.rejected))))
-    return chosen
+def _best_version(
+    versions: list[MailText], deps: Collaborators, reporter: Reporter, submission: Submission
+) -> Any:
+    """The parse result of the rendering that yields the most events (then the fewest
+    rejected lines, then the sender's preferred one): see InboundMail.versions."""
+    results = [
+        deps.parse(
+            text.text,
+            tz=reporter.tz,
+            received_at=submission.received_at,
+            reporter=submission.reporter,
+        )
+        for text in versions
+    ]
+    return max(results, key=lambda r: (len(r.events), -len(r.rejected)))
 
 
 def _why_no_events(mail: InboundMail, rejected: list[Rejection]) -> str:

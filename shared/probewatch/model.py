@@ -50,6 +50,9 @@ class ProbeEvent:
     # evidence than a lone SYN, which may come from a spoofed address.
     evidence: str | None = None
     line_no: int | None = None
+    # "in", "out" or "forward" when the line says which way the packet went; None when it
+    # does not. Outbound traffic was sent BY the reporter's network: never a probe of it.
+    direction: str | None = None
 
     def to_json(self, **extra: Any) -> dict[str, Any]:
         """The `probewatch parse --json` shape (see DESIGN.md, contracts)."""
@@ -65,6 +68,7 @@ class ProbeEvent:
             action=self.action,
             tcp_flags=self.tcp_flags,
             evidence=self.evidence,
+            direction=self.direction,
             raw=self.raw,
         )
         return out

@@ -24,18 +24,28 @@ from probewatch.store.table import dynamodb_table
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 
 
-def probe(src: str, minute: float, port: int = 22, reporter: str = "alice@example.org", **kw: Any) -> ProbeEvent:
+def probe(
+    src: str, minute: float, port: int = 22, reporter: str = "alice@example.org", **kw: Any
+) -> ProbeEvent:
     base = ProbeEvent(
-        time=T0 + timedelta(minutes=minute), src_ip=src, src_port=40000 + int(minute),
-        dst_ip="24.60.11.22", dst_port=port, proto="TCP", action="block", format="netfilter",
+        time=T0 + timedelta(minutes=minute),
+        src_ip=src,
+        src_port=40000 + int(minute),
+        dst_ip="24.60.11.22",
+        dst_port=port,
+        proto="TCP",
+        action="block",
+        format="netfilter",
         raw=f"IN=eth0 SRC={src} DST=24.60.11.22 PROTO=TCP DPT={port} SYN m={minute}",
-        tcp_flags="SYN", reporter=reporter,
+        tcp_flags="SYN",
+        reporter=reporter,
     )
     return replace(base, **kw)
 
 
-def store_events(table: str, events: Iterable[ProbeEvent], submission: str, now: datetime,
-                 *, active: bool = True) -> None:
+def store_events(
+    table: str, events: Iterable[ProbeEvent], submission: str, now: datetime, *, active: bool = True
+) -> None:
     """As the ingest stage does: the events, then one "has new activity" flag per source."""
     events = list(events)
     put_events(table, events, submission)
@@ -65,7 +75,10 @@ class FakeBacktracer:
         if reason is not None:
             return BacktraceResult(ip=ip, reportable=False, reason=reason)
         return BacktraceResult(
-            ip=ip, reportable=True, ptr=self.ptr, domain="isp.example",
+            ip=ip,
+            reportable=True,
+            ptr=self.ptr,
+            domain="isp.example",
             network={"cidr": "81.2.0.0/16", "name": "ISP-NET", "rir": "ripe", "asn": 64500},
             contacts=[Contact("abuse@isp.example", "rdap", 0.9)],
         )

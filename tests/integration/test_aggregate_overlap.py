@@ -61,16 +61,25 @@ def test_overlapping_runs_finalize_hold_release_and_enqueue_once(
     hour = 60
 
     # A held incident (rita reviews hers) whose review window ends at T0 + 13h10...
-    store_events(table, [probe(held, m, 22 + m, reporter="rita@example.org") for m in range(3)],
-                 "s1", T0 + 5 * M)
+    store_events(
+        table,
+        [probe(held, m, 22 + m, reporter="rita@example.org") for m in range(3)],
+        "s1",
+        T0 + 5 * M,
+    )
     assert run_aggregate(settings(), T0 + 70 * M, FakeBacktracer()).held == 1
     # ...an incident opened by an earlier run...
-    store_events(table, [probe(still_open, 12 * hour + m, 22 + m) for m in range(3)], "s2",
-                 T0 + (12 * hour + 5) * M)
+    store_events(
+        table,
+        [probe(still_open, 12 * hour + m, 22 + m) for m in range(3)],
+        "s2",
+        T0 + (12 * hour + 5) * M,
+    )
     assert run_aggregate(settings(), T0 + (12 * hour + 10) * M, FakeBacktracer()).opened == 1
     # ...and a source no run has seen yet.
-    store_events(table, [probe(new, 12 * hour + m, 22 + m) for m in range(3)], "s3",
-                 T0 + 13 * hour * M)
+    store_events(
+        table, [probe(new, 12 * hour + m, 22 + m) for m in range(3)], "s3", T0 + 13 * hour * M
+    )
     assert queue_bodies(aws_stack.send_queue_url) == []
 
     # Two runs at once, each reading every source before the other writes anything.

@@ -45,18 +45,29 @@ def test_no_special_purpose_source_is_ever_reported(aws_stack: LocalStack) -> No
         put_reporter(aws_stack.table_name, Reporter(email=email))
     rounds = count()
 
-    @hypothesis_settings(max_examples=20, deadline=None,
-                         suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @hypothesis_settings(
+        max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    )
     @given(src=st.sampled_from(NETWORKS).flatmap(_address_in), events=incident_events)
     def check(src: str, events: list[tuple[int, int, str, str | None, str]]) -> None:
         # Each example lives on its own stretch of the simulated clock.
         start = next(rounds) * 24 * 60
         stored = [
-            probe(src, start + minute, port, reporter=reporter, proto=proto, evidence=evidence,
-                  tcp_flags="SYN" if proto == "TCP" else None, dst_ip=f"24.{60 + n}.11.22")
+            probe(
+                src,
+                start + minute,
+                port,
+                reporter=reporter,
+                proto=proto,
+                evidence=evidence,
+                tcp_flags="SYN" if proto == "TCP" else None,
+                dst_ip=f"24.{60 + n}.11.22",
+            )
             for n, (minute, port, proto, evidence, reporter) in enumerate(events)
         ]
-        store_events(aws_stack.table_name, stored, f"prop-{start}", T0 + (start + 31) * timedelta(minutes=1))
+        store_events(
+            aws_stack.table_name, stored, f"prop-{start}", T0 + (start + 31) * timedelta(minutes=1)
+        )
         tracer = FakeBacktracer(lie=True)
         summary = run_aggregate(settings(), T0 + (start + 120) * timedelta(minutes=1), tracer)
         assert summary.queued == summary.held == 0 and summary.errors == 0

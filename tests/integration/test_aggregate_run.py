@@ -33,9 +33,11 @@ def stack(aws_stack: LocalStack) -> LocalStack:
 
 
 def _pointer(table: str, ip: str) -> str | None:
-    item = dynamodb_table(table).get_item(
-        Key={keys.PK: keys.source_pk(ip), keys.SK: keys.SOURCE_INCIDENT_SK}
-    ).get("Item")
+    item = (
+        dynamodb_table(table)
+        .get_item(Key={keys.PK: keys.source_pk(ip), keys.SK: keys.SOURCE_INCIDENT_SK})
+        .get("Item")
+    )
     return str(item["incident_id"]) if item else None
 
 
@@ -60,8 +62,12 @@ def _log(table: str, email: str, kind: str) -> list[dict[str, Any]]:
 
 def test_a_corroborated_source_is_queued_once_after_the_quiet_period(stack: LocalStack) -> None:
     table = stack.table_name
-    store_events(table, [probe(SRC, m, port) for m, port in ((0, 22), (1, 23), (2, 80), (3, 443))],
-                 "sub-1", T0 + 5 * M)
+    store_events(
+        table,
+        [probe(SRC, m, port) for m, port in ((0, 22), (1, 23), (2, 80), (3, 443))],
+        "sub-1",
+        T0 + 5 * M,
+    )
     tracer = FakeBacktracer()
 
     first = run_aggregate(settings(), T0 + 10 * M, tracer)
@@ -77,7 +83,9 @@ def test_a_corroborated_source_is_queued_once_after_the_quiet_period(stack: Loca
 
     final = run_aggregate(settings(), T0 + 64 * M, tracer)
     assert (final.finalized, final.queued) == (1, 1)
-    assert queue_bodies(stack.send_queue_url) == [{"incident_id": incident.incident_id, "attempt": 0}]
+    assert queue_bodies(stack.send_queue_url) == [
+        {"incident_id": incident.incident_id, "attempt": 0}
+    ]
     incident = get_incident(table, incident.incident_id)
     assert incident is not None and incident.status == "queued"
     assert incident.evidence == "syn-only" and incident.decision_code == "corroborated-volume"
@@ -116,8 +124,9 @@ def test_reescalation_opens_a_new_incident_that_names_the_previous(stack: LocalS
 
     # Still at it 73 hours after the report: a new incident, reported again.
     later = 70 + 73 * 60
-    store_events(table, [probe(SRC, later + m, 40 + m) for m in range(3)], "sub-3",
-                 T0 + (later + 5) * M)
+    store_events(
+        table, [probe(SRC, later + m, 40 + m) for m in range(3)], "sub-3", T0 + (later + 5) * M
+    )
     run_aggregate(settings(), T0 + (later + 70) * M, FakeBacktracer())
     newer = get_incident(table, _pointer(table, SRC) or "")
     assert newer is not None and newer.incident_id != reported.incident_id
@@ -167,13 +176,19 @@ def test_a_lone_syn_waits_for_corroboration(stack: LocalStack) -> None:
     assert count_active_sources(table) == 0
 
     # A second reporter elsewhere sees the same source: now it is corroborated.
-    store_events(table, [probe(SRC, 90, reporter="bob@example.net", dst_ip="81.10.0.1")],
-                 "sub-2", T0 + 95 * M)
+    store_events(
+        table,
+        [probe(SRC, 90, reporter="bob@example.net", dst_ip="81.10.0.1")],
+        "sub-2",
+        T0 + 95 * M,
+    )
     run_aggregate(settings(), T0 + 160 * M, FakeBacktracer())
     again = get_incident(table, incident.incident_id)
     assert again is not None and again.status == "held"  # bob reviews his reports first
     assert again.decision_code == "held-for-review" and again.reporters == [
-        "alice@example.org", "bob@example.net"]
+        "alice@example.org",
+        "bob@example.net",
+    ]
     held = _log(table, "bob@example.net", "held")
     assert held and held[0]["data"]["cancel"] == f"CANCEL {again.incident_id}"
 
@@ -181,8 +196,11 @@ def test_a_lone_syn_waits_for_corroboration(stack: LocalStack) -> None:
 def test_review_hold_then_queue_unless_cancelled(stack: LocalStack) -> None:
     table = stack.table_name
     kept, cancelled = "81.2.69.160", "81.2.69.161"
-    events = [probe(ip, m, 22 + m, reporter="bob@example.net") for ip in (kept, cancelled)
-              for m in range(3)]
+    events = [
+        probe(ip, m, 22 + m, reporter="bob@example.net")
+        for ip in (kept, cancelled)
+        for m in range(3)
+    ]
     store_events(table, events, "sub-1", T0 + 5 * M)
     run_aggregate(settings(), T0 + 70 * M, FakeBacktracer())
     for ip in (kept, cancelled):
@@ -199,7 +217,9 @@ def test_review_hold_then_queue_unless_cancelled(stack: LocalStack) -> None:
 
     assert run_aggregate(settings(), T0 + 70 * M + timedelta(hours=11), FakeBacktracer()).due == 0
     run_aggregate(settings(), T0 + 70 * M + timedelta(hours=12, minutes=1), FakeBacktracer())
-    assert queue_bodies(stack.send_queue_url) == [{"incident_id": _pointer(table, kept), "attempt": 0}]
+    assert queue_bodies(stack.send_queue_url) == [
+        {"incident_id": _pointer(table, kept), "attempt": 0}
+    ]
     done = get_incident(table, victim.incident_id)
     assert done is not None and done.status == "cancelled"
     assert count_active_sources(table) == 1  # the queued one, until the send function has it
@@ -221,15 +241,18 @@ def test_a_failed_lookup_leaves_the_incident_pending(stack: LocalStack) -> None:
 def test_verified_crawler_is_dropped_after_the_backtrace(stack: LocalStack) -> None:
     table = stack.table_name
     store_events(table, [probe(SRC, m, 80 + m) for m in range(4)], "sub-1", T0 + 5 * M)
-    summary = run_aggregate(settings(), T0 + 70 * M,
-                            FakeBacktracer(ptr="crawl-81-2-69-142.googlebot.com"))
+    summary = run_aggregate(
+        settings(), T0 + 70 * M, FakeBacktracer(ptr="crawl-81-2-69-142.googlebot.com")
+    )
     assert summary.queued == 0 and summary.filtered == {"web-crawler": 4}
     incident = get_incident(table, _pointer(table, SRC) or "")
     assert incident is not None and incident.status == "not-reported"
     assert incident.filtered == {"web-crawler": 4}
 
 
-def test_time_budget_defers_the_rest_to_the_next_run(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_time_budget_defers_the_rest_to_the_next_run(
+    stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
     table = stack.table_name
     store_events(table, [probe(f"81.2.70.{n}", 0) for n in range(1, 6)], "sub-1", T0 + 5 * M)
     ticks = iter(range(1000))
@@ -241,3 +264,13 @@ def test_time_budget_defers_the_rest_to_the_next_run(stack: LocalStack, monkeypa
     monkeypatch.undo()
     rest = run_aggregate(settings(), T0 + 11 * M, FakeBacktracer())
     assert rest.due == partial.deferred and rest.processed == partial.deferred
+
+
+def test_the_scheduled_handler_runs_at_the_events_time(stack: LocalStack) -> None:
+    from probewatch.local.handlers import run_aggregate as invoke_handler
+
+    store_events(stack.table_name, [probe(SRC, 0)], "sub-1", T0 + 5 * M)
+    result = invoke_handler(T0 + 10 * M)  # EventBridge's scheduled event, handler in-process
+    assert result["due"] == 1 and result["opened"] == 1 and result["errors"] == 0
+    incident = get_incident(stack.table_name, _pointer(stack.table_name, SRC) or "")
+    assert incident is not None and incident.decision.startswith("collecting events")

@@ -36,8 +36,13 @@ def _sources(prefix: str, count: int) -> list[str]:
 
 def _store(table: str, ips: list[str], submission: str, *, events_each: int, active: bool) -> None:
     events = [
-        probe(ip, m, 22 + m, reporter=REPORTERS[(i + m) % len(REPORTERS)],
-              dst_ip=f"24.{60 + (i + m) % len(REPORTERS)}.11.22")
+        probe(
+            ip,
+            m,
+            22 + m,
+            reporter=REPORTERS[(i + m) % len(REPORTERS)],
+            dst_ip=f"24.{60 + (i + m) % len(REPORTERS)}.11.22",
+        )
         for i, ip in enumerate(ips)
         for m in range(events_each)
     ]
@@ -120,5 +125,7 @@ def test_finalizing_costs_a_fixed_number_of_requests_per_source(
     # Query (window) + GetItem (incident) + PutItem (dedupe, incident, one decision line per
     # reporter of the source: 3 here) + UpdateItem (work list) = 8.
     assert per_source == 8 and final["Scan"] == 0
-    print(f"\n  finalize+enqueue 15 (3 reporters each): {dict(final)} = {sum(final.values())}"
-          f" ({per_source:.2f} per source)")
+    print(
+        f"\n  finalize+enqueue 15 (3 reporters each): {dict(final)} = {sum(final.values())}"
+        f" ({per_source:.2f} per source)"
+    )

@@ -12,6 +12,7 @@ from probewatch.aggregate import (
     EVIDENCE_LINE_CAP,
     assign_events,
     close_due,
+    distinct_events,
     final_due,
     finalize_reason,
     in_window,
@@ -37,9 +38,17 @@ REPORTERS = {
 
 def at(minutes: float, **kw: Any) -> ProbeEvent:
     base = ProbeEvent(
-        time=T0 + timedelta(minutes=minutes), src_ip=SRC, src_port=40000, dst_ip="205.152.37.4",
-        dst_port=22, proto="TCP", action="block", format="netfilter", raw=f"line {minutes}",
-        tcp_flags="SYN", reporter="a@example.org",
+        time=T0 + timedelta(minutes=minutes),
+        src_ip=SRC,
+        src_port=40000,
+        dst_ip="205.152.37.4",
+        dst_port=22,
+        proto="TCP",
+        action="block",
+        format="netfilter",
+        raw=f"line {minutes}",
+        tcp_flags="SYN",
+        reporter="a@example.org",
     )
     return replace(base, **kw)
 
@@ -119,8 +128,13 @@ def test_quiet_counts_filtered_activity_too() -> None:
 def _reported(finalized_minutes: float) -> Any:
     incident = new_incident(SRC, T0)
     summarize(incident, [at(0), at(1, dst_port=23), at(2, dst_port=80)], {}, REPORTERS)
-    mark_final(incident, "sent", "corroborated-volume", "reported",
-               T0 + timedelta(minutes=finalized_minutes))
+    mark_final(
+        incident,
+        "sent",
+        "corroborated-volume",
+        "reported",
+        T0 + timedelta(minutes=finalized_minutes),
+    )
     incident.version = 3
     return incident
 
@@ -151,8 +165,9 @@ def test_not_reported_incident_is_judged_again_only_when_new_events_arrive() -> 
     mark_final(incident, "not-reported", "uncorroborated", "one SYN", T0 + timedelta(minutes=61))
     nothing_new = assign_events(SRC, incident, [at(0)], T0 + timedelta(hours=2))
     assert nothing_new.incident is None
-    more = assign_events(SRC, incident, [at(0), at(100, dst_port=23), at(101, dst_port=80)],
-                         T0 + timedelta(hours=2))
+    more = assign_events(
+        SRC, incident, [at(0), at(100, dst_port=23), at(101, dst_port=80)], T0 + timedelta(hours=2)
+    )
     assert more.incident is incident and incident.status == "open"
     assert incident.finalized_at is None and len(more.events) == 3
 
@@ -207,4 +222,13 @@ def test_filtered_counts_are_logged_once_each() -> None:
 def test_window_drops_events_older_than_72_hours() -> None:
     now = T0 + timedelta(hours=72, minutes=1)
     kept = in_window([at(0), at(2), at(60 * 72 + 1)], now)
-    assert [e.time for e in kept] == [T0 + timedelta(minutes=2), T0 + timedelta(minutes=60 * 72 + 1)]
+    assert [e.time for e in kept] == [
+        T0 + timedelta(minutes=2),
+        T0 + timedelta(minutes=60 * 72 + 1),
+    ]
+
+
+def test_the_same_alert_forwarded_twice_counts_once() -> None:
+    copies = [at(0), at(0, raw="same packet, second email"), at(0, reporter="b@example.net")]
+    assert len(distinct_events(copies)) == 2  # two reporters, one packet each
+    assert len(distinct_events([at(0), at(0, dst_port=23)])) == 2

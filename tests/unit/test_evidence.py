@@ -16,11 +16,25 @@ T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 RULES = EvidenceRules()  # 3 events over 2 ports or minutes, or 2 independent reporters
 
 
-def syn(minute: int = 0, port: int = 22, reporter: str = "a@example.org", dst: str = "24.60.11.22", **kw: Any) -> ProbeEvent:
+def syn(
+    minute: int = 0,
+    port: int = 22,
+    reporter: str = "a@example.org",
+    dst: str = "24.60.11.22",
+    **kw: Any,
+) -> ProbeEvent:
     base = ProbeEvent(
-        time=T0 + timedelta(minutes=minute), src_ip="81.2.69.142", src_port=40000, dst_ip=dst,
-        dst_port=port, proto="TCP", action="block", format="netfilter", raw="x",
-        tcp_flags="SYN", reporter=reporter,
+        time=T0 + timedelta(minutes=minute),
+        src_ip="81.2.69.142",
+        src_port=40000,
+        dst_ip=dst,
+        dst_port=port,
+        proto="TCP",
+        action="block",
+        format="netfilter",
+        raw="x",
+        tcp_flags="SYN",
+        reporter=reporter,
     )
     return replace(base, **kw)
 
@@ -28,33 +42,71 @@ def syn(minute: int = 0, port: int = 22, reporter: str = "a@example.org", dst: s
 CASES: list[tuple[bool, str, str, list[ProbeEvent], str]] = [
     (False, "uncorroborated", "syn-only", [syn()], "one lone SYN may be spoofed"),
     (False, "uncorroborated", "syn-only", [syn(), syn(port=23)], "two events are not enough"),
-    (False, "uncorroborated", "syn-only", [syn(), syn(), syn()],
-     "three SYNs, same port, same minute: no spread"),
-    (True, "corroborated-volume", "syn-only", [syn(), syn(port=23), syn(port=80)],
-     "three ports"),
-    (True, "corroborated-volume", "syn-only", [syn(0), syn(1), syn(2)],
-     "same port over three minutes"),
-    (True, "corroborated-reporters", "syn-only",
-     [syn(reporter="a@example.org"), syn(reporter="b@example.net", dst="81.10.0.1")],
-     "two independent reporters"),
-    (False, "uncorroborated", "syn-only",
-     [syn(reporter="a@example.org"), syn(reporter="b@example.net", dst="24.60.11.23")],
-     "two reporters behind one /24 are one witness"),
-    (True, "strong-evidence", "established", [syn(evidence="established", tcp_flags=None)],
-     "a completed handshake cannot be spoofed"),
-    (True, "strong-evidence", "ids", [syn(evidence="ids"), syn(evidence="established")],
-     "IDS alert on payload"),
+    (
+        False,
+        "uncorroborated",
+        "syn-only",
+        [syn(), syn(), syn()],
+        "three SYNs, same port, same minute: no spread",
+    ),
+    (True, "corroborated-volume", "syn-only", [syn(), syn(port=23), syn(port=80)], "three ports"),
+    (
+        True,
+        "corroborated-volume",
+        "syn-only",
+        [syn(0), syn(1), syn(2)],
+        "same port over three minutes",
+    ),
+    (
+        True,
+        "corroborated-reporters",
+        "syn-only",
+        [syn(reporter="a@example.org"), syn(reporter="b@example.net", dst="81.10.0.1")],
+        "two independent reporters",
+    ),
+    (
+        False,
+        "uncorroborated",
+        "syn-only",
+        [syn(reporter="a@example.org"), syn(reporter="b@example.net", dst="24.60.11.23")],
+        "two reporters behind one /24 are one witness",
+    ),
+    (
+        True,
+        "strong-evidence",
+        "established",
+        [syn(evidence="established", tcp_flags=None)],
+        "a completed handshake cannot be spoofed",
+    ),
+    (
+        True,
+        "strong-evidence",
+        "ids",
+        [syn(evidence="ids"), syn(evidence="established")],
+        "IDS alert on payload",
+    ),
     (False, "uncorroborated", "udp", [syn(proto="UDP", tcp_flags=None)], "one UDP packet"),
-    (True, "corroborated-volume", "spoofable",
-     [syn(), syn(proto="UDP", tcp_flags=None, port=53), syn(proto="ICMP", port=None, tcp_flags=None)],
-     "three mixed spoofable events over two ports"),
+    (
+        True,
+        "corroborated-volume",
+        "spoofable",
+        [
+            syn(),
+            syn(proto="UDP", tcp_flags=None, port=53),
+            syn(proto="ICMP", port=None, tcp_flags=None),
+        ],
+        "three mixed spoofable events over two ports",
+    ),
     (False, "no-events", "none", [], "nothing left"),
 ]
 
 
-@pytest.mark.parametrize(("reportable", "code", "label", "events", "why"), CASES,
-                         ids=[c[4] for c in CASES])
-def test_evidence_rules(reportable: bool, code: str, label: str, events: list[ProbeEvent], why: str) -> None:
+@pytest.mark.parametrize(
+    ("reportable", "code", "label", "events", "why"), CASES, ids=[c[4] for c in CASES]
+)
+def test_evidence_rules(
+    reportable: bool, code: str, label: str, events: list[ProbeEvent], why: str
+) -> None:
     verdict = judge_evidence(events, RULES)
     assert (verdict.reportable, verdict.code, verdict.label) == (reportable, code, label), why
     assert verdict.reason  # every verdict says why, for people
@@ -62,8 +114,10 @@ def test_evidence_rules(reportable: bool, code: str, label: str, events: list[Pr
 
 def test_thresholds_come_from_settings() -> None:
     settings = AggregateSettings(
-        table_name="probes", send_queue_url="https://sqs.example/q",
-        min_events_uncorroborated=5, min_ports_or_minutes_uncorroborated=3,
+        table_name="probes",
+        send_queue_url="https://sqs.example/q",
+        min_events_uncorroborated=5,
+        min_ports_or_minutes_uncorroborated=3,
     )
     rules = EvidenceRules.from_settings(settings)
     assert rules == EvidenceRules(min_events=5, min_spread=3, min_reporters=2)

@@ -8,7 +8,7 @@ reaches the parser, untimed events are rejected, a stored submission is returned
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -108,7 +108,7 @@ def run(world: dict[str, Any], name: str, collaborators: Collaborators) -> Submi
 
 def test_reporter_zone_and_receipt_time_reach_the_parser(world: dict[str, Any]) -> None:
     parse = FakeParse([event(NOW), event(None)])
-    submission = run(world, "gmail_inline.eml", deps(parse))
+    submission = run(world, "base64_body.eml", deps(parse))
     assert parse.calls == [
         {
             "tz": "America/New_York",
@@ -134,6 +134,16 @@ def test_replies_to_the_service_are_never_parsed(
     assert parse.calls == [] and world["events"] == []
 
 
+def test_the_alternative_with_the_most_events_wins(world: dict[str, Any]) -> None:
+    def parse_whole_lines(text: str, **context: Any) -> _Result:
+        whole = [line for line in text.split("\n") if line.startswith("Nov") and "URGP" in line]
+        return _Result([event(NOW) for _ in whole], [], len(text.split("\n")))
+
+    collaborators = replace(deps(FakeParse()), parse=parse_whole_lines)
+    submission = run(world, "wrapped_plain_alternative.eml", collaborators)
+    assert submission.events_stored == 2  # the HTML version's two, not the wrapped plain's 0
+
+
 def test_no_events_gets_the_no_events_reply(world: dict[str, Any]) -> None:
     submission = run(world, "not_firewall.eml", deps(FakeParse()))
     assert (submission.status, submission.reason) == ("no-events", "all-lines-rejected")
@@ -149,8 +159,8 @@ def test_unknown_sender_is_not_parsed_and_told_how_to_register(world: dict[str, 
 
 def test_a_finished_submission_is_returned_not_redone(world: dict[str, Any]) -> None:
     parse = FakeParse([event(NOW)])
-    first = run(world, "gmail_inline.eml", deps(parse))
-    second = run(world, "gmail_inline.eml", deps(parse))
+    first = run(world, "base64_body.eml", deps(parse))
+    second = run(world, "base64_body.eml", deps(parse))
     assert second is first and len(parse.calls) == 1
 
 

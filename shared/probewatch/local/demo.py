@@ -146,9 +146,11 @@ def _drive(local: Any, emails: list[Path], raws: list[bytes], start: datetime) -
         if handlers.all_settled(local) and now > start:
             break
         now += STEP
-    with frozen(now):
-        handlers.run_digest(now)
-    summary = handlers.summarize(local, start, now)
+    # The daily digest covers the 24 hours before it runs: jump to the next one, so every
+    # event lands in exactly one digest window.
+    with frozen(digest_due):
+        handlers.run_digest(digest_due)
+    summary = handlers.summarize(local, start, digest_due)
     summary["emails"] = delivered
     summary["simulated_from"] = iso_z(start)
     summary["simulated_until"] = iso_z(now)

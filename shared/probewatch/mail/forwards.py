@@ -5,7 +5,8 @@ but the block tells us two things worth keeping: that this text is a forward (so
 Date is the reporter's mail program, not the alert's clock) and, when the block carries a
 full RFC 5322 date, the alert mail's own Date for the clock check.
 
-Styles recognised (after quote markers are stripped):
+Styles recognised (after quote markers are stripped), in English and the common European
+translations of each program:
   Gmail        ---------- Forwarded message ---------
   Thunderbird  -------- Forwarded Message --------
   Outlook      -----Original Message-----   or a "From: ... / Sent: ..." block
@@ -19,15 +20,35 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
+_FORWARDED = (
+    r"(Forwarded message|Weitergeleitete Nachricht|Message transf\u00e9r\u00e9|"
+    r"Mensaje reenviado|Messaggio inoltrato|Doorgestuurd bericht)"
+)
 _MARKERS = [
-    ("gmail", re.compile(r"^-{5,}\s*Forwarded message\s*-{5,}\s*$")),
-    ("thunderbird", re.compile(r"^-{5,}\s*Forwarded Message\s*-{5,}\s*$")),
-    ("outlook", re.compile(r"^-{3,}\s*Original Message\s*-{3,}\s*$", re.IGNORECASE)),
-    ("apple-mail", re.compile(r"^Begin forwarded message:\s*$", re.IGNORECASE)),
-]
-_OUTLOOK_FROM = re.compile(r"^From:\s*\S")
-_OUTLOOK_SENT = re.compile(r"^Sent:\s*\S")
-_DATE_LINE = re.compile(r"^(?:Date|Sent):\s*(.+?)\s*$", re.IGNORECASE)
+    # Gmail writes ten dashes, Thunderbird eight, Yahoo five: the count tells them apart.
+    ("gmail", re.compile(rf"^-{{9,}}\s*{_FORWARDED}\s*-{{5,}}\s*$", re.IGNORECASE)),
+    ("thunderbird", re.compile(rf"^-{{4,8}}\s*{_FORWARDED}\s*-{{4,8}}\s*$", re.IGNORECASE)),
+    ("outlook", re.compile(
+        r"^-{3,}\s*(Original Message|Urspr\u00fcngliche Nachricht|Message d'origine|"
+        r"Mensaje original|Messaggio originale|Oorspronkelijk bericht)\s*-{3,}\s*$",
+        re.IGNORECASE,
+    )),
+    ("apple-mail", re.compile(
+        r"^(Begin forwarded message|Anfang der weitergeleiteten Nachricht|"
+        r"D\u00e9but du message r\u00e9exp\u00e9di\u00e9|Inicio del mensaje reenviado|"
+        r"Inizio messaggio inoltrato)\s*:\s*$",
+        re.IGNORECASE,
+    )),
+]  # fmt: skip
+# Newer Outlook writes no marker line, only a "From:" line directly followed by "Sent:".
+_OUTLOOK_FROM = re.compile(r"^(From|Von|De|Da|Van|Fr\u00e5n|Fra|Od)\s?:\s*\S")
+_OUTLOOK_SENT = re.compile(
+    r"^(Sent|Gesendet|Envoy\u00e9|Enviado|Inviato|Verzonden|Skickat|Sendt|Wys\u0142ano)\s?:\s*\S"
+)
+_DATE_LINE = re.compile(
+    r"^(?:Date|Sent|Datum|Gesendet|Envoy\u00e9|Enviado|Inviato|Verzonden)\s?:\s*(.+?)\s*$",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +65,6 @@ def find_forward(text: str) -> ForwardInfo | None:
         for style, marker in _MARKERS:
             if marker.match(stripped):
                 return ForwardInfo(style, _block_date(lines[index + 1 : index + 12]))
-        # Newer Outlook writes no marker line: a "From:" immediately followed by "Sent:".
         if (
             _OUTLOOK_FROM.match(stripped)
             and index + 1 < len(lines)

@@ -3,7 +3,8 @@
 `read_email` is pure (no AWS). It walks the MIME tree itself so that nesting depth and part
 count are bounded before any part is decoded, and collects every candidate text:
   * text/plain bodies (format=flowed unwrapped, quote markers stripped) and, when a message
-    has no plain alternative, its text/html rendered with line structure kept;
+    has no plain alternative, its text/html rendered with line structure kept (the other
+    versions of a multipart/alternative are kept apart in `alternates`);
   * text/* attachments and .log/.txt/.csv attachments of any declared type;
   * gzip/zip/tar attachments (bounded decompression, see archives.py);
   * message/rfc822 attachments (and .eml files), recursively, remembering the attached
@@ -19,6 +20,9 @@ Bad input: limits and unusable messages raise MailRejected(reason) with a reason
 
 from __future__ import annotations
 
+import base64
+import binascii
+import quopri
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -52,8 +56,8 @@ class MailText:
     forward_style: str | None = None  # "gmail", "outlook"... when an inline forward is seen
     original_date: datetime | None = None  # the forwarded alert mail's own Date, if known
     original_received: datetime | None = None  # when that alert reached the reporter's MX
-    # Texts with the same number are versions of one content (multipart/alternative, plain
-    # first): read them all, keep the one that yields the most.
+    # Versions of one multipart/alternative share this number: the sender's preferred one
+    # (plain text) is in InboundMail.texts, the others in InboundMail.alternates.
     alternative: int | None = None
 
 
@@ -72,6 +76,7 @@ class InboundMail:
     texts: list[MailText] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     automated_reason: str | None = None
+    alternates: list[MailText] = field(default_factory=list)  # see MailText.alternative
     size: int = 0
 
     @property
@@ -81,17 +86,16 @@ class InboundMail:
 
     @property
     def body_text(self) -> str:
-        """The outer message's own body text (where commands and replies are written): the
-        first (plain) version of each alternative only."""
-        seen: set[int] = set()
-        parts = []
-        for text in self.texts:
-            if not text.name.startswith("body") or text.alternative in seen:
-                continue
-            if text.alternative is not None:
-                seen.add(text.alternative)
-            parts.append(text.text)
-        return "\n".join(parts)
+        """The outer message's own body text (where commands and replies are written)."""
+        return "\n".join(t.text for t in self.texts if t.name.startswith("body"))
+
+    def versions(self, text: MailText) -> list[MailText]:
+        """`text` and its other renderings (e.g. the HTML of a plain body), preferred first.
+        A program that hard-wrapped its plain version keeps the log lines intact in the HTML
+        one, so a reader should use the version that yields the most."""
+        if text.alternative is None:
+            return [text]
+        return [text, *(t for t in self.alternates if t.alternative == text.alternative)]
 
 
 def read_email(
@@ -148,10 +152,11 @@ def _children(part: Message) -> list[Message]:
     return []
 
 
-def _check_structure(message: Message, budget: Budget) -> None:
+def _check_structure(message: Message, budget: Budget, depth: int = 0) -> None:
     """Count parts and depth of the whole tree before decoding anything (iteratively: a
-    hostile message must not be able to exhaust the interpreter's stack)."""
-    stack: list[tuple[Message, int]] = [(message, 0)]
+    hostile message must not be able to exhaust the interpreter's stack). `depth` is where
+    the tree sits: an attached .eml continues its parent's count."""
+    stack: list[tuple[Message, int]] = [(message, depth)]
     while stack:
         part, depth = stack.pop()
         budget.enter(depth)
@@ -176,8 +181,16 @@ class _Walker:
         self.seen: set[str] = set()
         self.group: int | None = None  # the multipart/alternative being read, if any
         self.next_group = 1
+        self.depth = -1  # of the part being read (0 = the outer message)
 
     def walk(self, part: Message, prefix: str, attached: _Attached | None) -> None:
+        self.depth += 1
+        try:
+            self._walk(part, prefix, attached)
+        finally:
+            self.depth -= 1
+
+    def _walk(self, part: Message, prefix: str, attached: _Attached | None) -> None:
         ctype = part.get_content_type()
         if ctype == "multipart/alternative":
             self._alternative(part, prefix, attached)
@@ -185,15 +198,14 @@ class _Walker:
             for child in _children(part):
                 self.walk(child, prefix, attached)
         elif ctype in {"message/rfc822", "message/global"}:
-            for inner in _children(part):
+            for inner in self._encoded_message(part) or _children(part):
                 self._attached_message(inner, prefix)
         else:
             self._leaf(part, prefix, attached)
 
     def _alternative(self, part: Message, prefix: str, attached: _Attached | None) -> None:
-        """Every version of the same content (plain first: the sender's own words), marked
-        as one group; ingest keeps the version that yields the most events, so a plain
-        version some mail program hard-wrapped does not cost the log lines its HTML kept."""
+        """Every version of the same content, marked as one group: the first readable one
+        (plain text first: the sender's own words) goes to `texts`, the rest to `alternates`."""
         children = _children(part)
         plain = [c for c in children if c.get_content_type() == "text/plain"]
         ordered = plain + [c for c in reversed(children) if c not in plain]
@@ -204,6 +216,20 @@ class _Walker:
                 self.walk(child, prefix, attached)
         finally:
             self.group = outer_group
+
+    def _encoded_message(self, part: Message) -> list[Message]:
+        """Some programs base64- or QP-encode a message/rfc822 part (RFC 2046 forbids it);
+        the parser then reads the encoded text as a broken message. Decode and reparse."""
+        encoding = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+        if encoding not in {"base64", "quoted-printable"}:
+            return []
+        encoded = b"".join(child.as_bytes() for child in _children(part))
+        if encoding == "base64":
+            blob = b"".join(encoded.split())
+            data = base64.b64decode(blob + b"=" * (-len(blob) % 4), validate=False)
+        else:
+            data = quopri.decodestring(encoded)
+        return [self._parse_inner(data)]
 
     def _attached_message(self, inner: Message, prefix: str) -> None:
         subject = _header(inner, "Subject")
@@ -238,7 +264,7 @@ class _Walker:
                 raise
             # A bomb (or just a huge log) costs its own attachment, not the whole email.
             self.mail.notes.append(f"{exc.reason}: {exc.detail}")
-        except (LookupError, ValueError, zlib.error) as exc:
+        except (LookupError, ValueError, zlib.error, binascii.Error) as exc:
             # A broken part (bad base64, impossible charset...) must not lose the others.
             self.mail.notes.append(f"unreadable-part: {filename or ctype}: {exc}")
 
@@ -257,20 +283,27 @@ class _Walker:
     def _eml_file(self, part: Message, prefix: str) -> None:
         data = part.get_payload(decode=True)
         if isinstance(data, bytes):
-            inner = BytesParser(policy=policy.default).parsebytes(data)
-            _check_structure(inner, self.budget)
-            self._attached_message(inner, prefix)
+            self._attached_message(self._parse_inner(data), prefix)
+
+    def _parse_inner(self, data: bytes) -> Message:
+        """An attached message that arrived as bytes: counted against the same limits."""
+        inner = BytesParser(policy=policy.default).parsebytes(data)
+        _check_structure(inner, self.budget, self.depth + 1)
+        return inner
 
     def _add(self, name: str, text: str, attached: _Attached | None) -> None:
         text = strip_quotes(text.replace("\r\n", "\n")).replace("\r", "")
         if not text.strip():
             return
-        fingerprint = " ".join(text.split())
+        # Same lines, whatever the spacing; a re-wrapped version is a different text.
+        fingerprint = "\n".join(" ".join(line.split()) for line in text.split("\n") if line.strip())
         if fingerprint in self.seen:  # the same log as body and as attachment: read it once
             return
         self.seen.add(fingerprint)
         forward = find_forward(text)
-        self.mail.texts.append(
+        primaries = {t.alternative for t in self.mail.texts if t.alternative is not None}
+        target = self.mail.alternates if self.group in primaries else self.mail.texts
+        target.append(
             MailText(
                 name=name,
                 text=text,

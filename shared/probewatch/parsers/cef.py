@@ -123,6 +123,8 @@ class CefParser:
                 proto_name=proto,
                 action_word=action,
                 evidence="ids" if ids else None,
+                # deviceDirection: 0 inbound, 1 outbound (CEF spec)
+                direction=validate.direction(fields.get("deviceDirection")),
             )
         ]
 

@@ -26,7 +26,7 @@ from probewatch.model import Action, ProbeEvent
 from probewatch.parsers import timestamps, validate
 from probewatch.parsers.base import LineRejected, ParseContext
 from probewatch.parsers.kv import parse_kv
-from probewatch.parsers.vendor_helpers import structured_data, verdict
+from probewatch.parsers.vendor_helpers import structured_data, verdict, zone_direction
 
 _LEA_TIME = re.compile(r"^(\d{1,2})([A-Z][a-z]{2})(\d{4})\s+(\d{1,2}):(\d\d):(\d\d)$")
 _PACKET = re.compile(r"<([^,<>\s]+),(\d*),([^,<>\s]+),(\d*),(\w+)(?:;[^>]*)?>")
@@ -111,6 +111,7 @@ class CheckpointParser:
                 format=self.name, raw=line, time=moment, src_ip=src, src_port=sport,
                 dst_ip=dst, dst_port=dport, proto_name=proto, action_word=action,
                 evidence=evidence,
+                direction=zone_direction(fields.get("inzone"), fields.get("outzone")),
             )  # fmt: skip
 
         packets = fields.get("packets")

@@ -22,7 +22,7 @@ import re
 from probewatch.model import Action, ProbeEvent
 from probewatch.parsers import timestamps, validate
 from probewatch.parsers.base import ParseContext
-from probewatch.parsers.vendor_helpers import endpoint, verdict
+from probewatch.parsers.vendor_helpers import endpoint, verdict, zone_direction
 
 _TAG = re.compile(r"%(?:ASA|PIX|FTD|FWSM)-(?:[\w]+-)?\d-(?P<id>\d{6})\s*:?\s*")
 _REPEATED = re.compile(r"message repeated \d+ times:\s*\[\s*(?P<inner>.*?)\s*\]?\s*$")
@@ -32,16 +32,16 @@ _EP = r"[^\s()]+"
 _PARENS = r"(?:\s*\([^)]*\))*"
 
 _DENY_SRC_DST = re.compile(
-    rf"^Deny (?:inbound |outbound )?(?:\(No xlate\) )?(?:protocol )?(?P<proto>[\w-]+) "
+    rf"^Deny (?:(?P<way>inbound|outbound) )?(?:\(No xlate\) )?(?:protocol )?(?P<proto>[\w-]+) "
     rf"src (?P<src>{_EP}){_PARENS}\s+"
     rf"dst (?P<dst>{_EP})"
 )
 _DENY_FROM_TO = re.compile(
-    rf"^Deny (?:inbound |outbound )?(?P<proto>[\w-]+)\b.*?\bfrom \(?(?P<src>[^\s(),]+?)\)?"
+    rf"^Deny (?:(?P<way>inbound|outbound) )?(?P<proto>[\w-]+)\b.*?\bfrom \(?(?P<src>[^\s(),]+?)\)?"
     rf"{_PARENS},? to (?P<dst>[^\s(),]+)"
 )
 _INBOUND_DENIED = re.compile(
-    rf"^(?:Inbound|Outbound) (?P<proto>\w+) connection denied from (?P<src>{_EP}) "
+    rf"^(?P<way>Inbound|Outbound) (?P<proto>\w+) connection denied from (?P<src>{_EP}) "
     rf"to (?P<dst>{_EP})"
 )
 _OUTBOUND_LIST = re.compile(
@@ -63,8 +63,8 @@ _ACL_DENIED = re.compile(
 _ACCESS_LIST = re.compile(
     r"^access-list \S+ (?P<verdict>permitted|denied|est-allowed) (?P<proto>[\w-]+) "
     r"(?:for user (?:'[^']*'|\S+) )?"
-    r"[^\s/]+/(?P<src>[^\s(]+)\((?P<sport>\d*)\)(?:\([^)]*\))*\s*->\s*"
-    r"[^\s/]+/(?P<dst>[^\s(]+)\((?P<dport>\d*)\)"
+    r"(?P<si>[^\s/]+)/(?P<src>[^\s(]+)\((?P<sport>\d*)\)(?:\([^)]*\))*\s*->\s*"
+    r"(?P<di>[^\s/]+)/(?P<dst>[^\s(]+)\((?P<dport>\d*)\)"
 )
 _BUILT = re.compile(
     rf"^Built (?P<dir>inbound|outbound) (?P<proto>TCP|UDP|SCTP) connection \d+ for "
@@ -132,12 +132,13 @@ class CiscoAsaParser:
                 action_word=fields.action,
                 flags=fields.flags,
                 evidence=fields.evidence,
+                direction=fields.direction,
             )
         ]
 
 
 class _Fields:
-    __slots__ = ("action", "dst", "evidence", "flags", "proto", "src", "time_text")
+    __slots__ = ("action", "direction", "dst", "evidence", "flags", "proto", "src", "time_text")
 
     def __init__(
         self,
@@ -148,13 +149,32 @@ class _Fields:
         flags: str | None = None,
         evidence: str | None = None,
         time_text: str | None = None,
+        direction: str | None = None,
     ) -> None:
         self.proto, self.src, self.dst, self.action = proto, src, dst, action
         self.flags, self.evidence, self.time_text = flags, evidence, time_text
+        self.direction = direction
 
 
 def _proto_word(word: str) -> str:
     return "ICMPV6" if word.lower() in ("ipv6-icmp", "icmp6", "icmpv6") else word
+
+
+def _zone(token: str) -> str | None:
+    """The interface name of an "iface:addr/port" token ("v1:outside:addr": the second)."""
+    parts = token.split(":", 2)
+    if len(parts) < 2:
+        return None
+    if len(parts) == 3 and parts[0][:1] == "v" and parts[0][1:].isdigit():
+        return parts[1]
+    return parts[0]
+
+
+def _direction(way: str | None, src_zone: str | None, dst_zone: str | None) -> str | None:
+    """The message's own "inbound"/"outbound", else what the interface names say."""
+    if way:
+        return "in" if way.lower() == "inbound" else "out"
+    return zone_direction(src_zone, dst_zone)
 
 
 def _fields(message_id: str, body: str) -> _Fields | None:
@@ -205,11 +225,13 @@ def _deny_106(message_id: str, body: str) -> _Fields | None:
             (match.group("src"), match.group("sport")),
             (match.group("dst"), match.group("dport")),
             action,
+            direction=zone_direction(match.group("si"), match.group("di")),
         )
     listed = _OUTBOUND_LIST.match(body)  # 106002
     if listed:
         return _Fields(listed.group("proto"), (listed.group("src"), listed.group("sp")),
-                       (listed.group("dst"), listed.group("dp")), "block")  # fmt: skip
+                       (listed.group("dst"), listed.group("dp")), "block",
+                       direction="out")  # fmt: skip
     match = _DENY_SRC_DST.match(body) or _INBOUND_DENIED.match(body) or _DENY_FROM_TO.match(body)
     if match is None:
         return None
@@ -220,6 +242,9 @@ def _deny_106(message_id: str, body: str) -> _Fields | None:
         endpoint(match.group("dst")),
         "block",
         flags=flags.group(1) if flags else None,
+        direction=_direction(
+            match.group("way"), _zone(match.group("src")), _zone(match.group("dst"))
+        ),
     )
 
 
@@ -231,7 +256,8 @@ def _connection(body: str) -> _Fields | None:
         src, dst = (second, first) if built.group("dir") == "outbound" else (first, second)
         tcp = built.group("proto") == "TCP"
         return _Fields(built.group("proto"), src, dst, "allow",
-                       evidence="established" if tcp else None)  # fmt: skip
+                       evidence="established" if tcp else None,
+                       direction=_direction(built.group("dir"), None, None))  # fmt: skip
     teardown = _TEARDOWN.match(body)
     if teardown:
         tcp = teardown.group("proto") == "TCP"
@@ -243,7 +269,8 @@ def _connection(body: str) -> _Fields | None:
     if icmp:
         foreign, local = (icmp.group("f"), None), (icmp.group("l"), None)
         src, dst = (local, foreign) if icmp.group("dir") == "outbound" else (foreign, local)
-        return _Fields(_proto_word(icmp.group("proto")), src, dst, "allow")
+        way = _direction(icmp.group("dir"), None, None) if icmp.group("dir") else None
+        return _Fields(_proto_word(icmp.group("proto")), src, dst, "allow", direction=way)
     return None
 
 

@@ -21,7 +21,7 @@ from probewatch.parsers import timestamps, validate
 from probewatch.parsers.base import ParseContext
 
 _LINE = re.compile(
-    r"(?P<act>Blocked|Dropped|Rejected|Allowed|Accepted)(?: (?:incoming|outgoing|inbound|outbound))?"
+    r"(?P<act>Blocked|Dropped|Rejected|Allowed|Accepted)(?: (?P<way>incoming|outgoing|inbound|outbound))?"
     r"(?: (?P<proto>TCP|UDP|ICMPv6|ICMP|IGMP))?"
     r"(?P<what> packet| connection request| connection| error message)?(?: \(ICMP type \d+\))? "
     r"from (?P<src>[\d.]+|\[[0-9a-fA-F:]+\])(?::(?P<sport>\d+))? to "
@@ -75,6 +75,7 @@ class DlinkParser:
                 proto_name=g("proto") or g("number") or "IP",
                 action_word=_ACTIONS[g("act").lower()],
                 flags="SYN" if (g("what") or "").lower() == " connection request" else None,
+                direction=validate.direction(g("way")),
             )
         ]
 

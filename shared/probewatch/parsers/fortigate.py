@@ -20,7 +20,7 @@ from probewatch.model import ProbeEvent
 from probewatch.parsers import timestamps, validate
 from probewatch.parsers.base import LineRejected, ParseContext
 from probewatch.parsers.kv import parse_kv
-from probewatch.parsers.vendor_helpers import verdict
+from probewatch.parsers.vendor_helpers import verdict, zone_direction
 
 _UTM_TRAFFIC = frozenset({"ips", "anomaly"})
 
@@ -84,6 +84,11 @@ class FortigateParser:
                 proto_name=fields["proto"],
                 action_word=action,
                 evidence="ids" if ids else None,
+                # interface roles (wan/lan) or names (wan1/internal) say which way it went
+                direction=zone_direction(
+                    fields.get("srcintfrole") or fields.get("srcintf"),
+                    fields.get("dstintfrole") or fields.get("dstintf"),
+                ),
             )
         ]
 

@@ -24,7 +24,7 @@ from datetime import datetime
 from probewatch.model import Action, ProbeEvent
 from probewatch.parsers import timestamps, validate
 from probewatch.parsers.base import ParseContext
-from probewatch.parsers.vendor_helpers import verdict
+from probewatch.parsers.vendor_helpers import verdict, zone_direction
 
 _TAG = re.compile(r"%%\d\d(?P<module>[A-Z_0-9]+)/\d/(?P<name>[A-Z_0-9]+)(?:\(\w+\))?:")
 # Huawei may glue the offset to the clock: "Nov  5 2021 11:34:18+08:00 USG ..."
@@ -95,6 +95,10 @@ class HuaweiUsgParser:
                 proto_name=proto,
                 action_word=action,
                 evidence="ids" if module in _IDS_MODULES else None,
+                direction=zone_direction(
+                    fields.get("srczone") or fields.get("sourcezone"),
+                    fields.get("dstzone") or fields.get("destinationzone"),
+                ),
             )
         ]
 

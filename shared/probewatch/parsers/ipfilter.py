@@ -26,6 +26,7 @@ _LINE = re.compile(
     r"PR (?P<proto>\S+) len \d+ \d+(?: -(?P<flags>[A-Z]+))?"
 )
 _ACTIONS: dict[str, Action] = {"b": "block", "p": "allow"}
+_DIRECTION = {"IN": "in", "OUT": "out"}
 
 
 class IpfilterParser:
@@ -59,6 +60,8 @@ class IpfilterParser:
                 proto_name=proto,
                 action_word=_ACTIONS.get(g("act"), "unknown"),
                 flags=g("flags"),
+                # ipmon ends the line with the direction it saw the packet in: IN or OUT
+                direction=_DIRECTION.get(line.rsplit(None, 1)[-1]),
             )
         ]
 

@@ -24,7 +24,7 @@ import re
 from probewatch.model import Action, ProbeEvent
 from probewatch.parsers import timestamps, validate
 from probewatch.parsers.base import ParseContext
-from probewatch.parsers.vendor_helpers import rejoin_ipv6, structured_data, verdict
+from probewatch.parsers.vendor_helpers import rejoin_ipv6, structured_data, verdict, zone_direction
 
 _TAG = re.compile(r"\b(?P<tag>RT_SCREEN_\w+|RT_FLOW_SESSION_\w+|IDP_ATTACK_LOG_EVENT\w*)\b")
 _PLAIN_DENY = re.compile(
@@ -78,6 +78,9 @@ class JuniperSrxParser:
             sport, dport = fields.get("source-port"), fields.get("destination-port")
             proto = fields.get("protocol-id") or fields.get("protocol-name")
             word = fields.get("action")
+            way = zone_direction(
+                fields.get("source-zone-name"), fields.get("destination-zone-name")
+            )
         else:
             match = (
                 _PLAIN_DENY.search(line) or _PLAIN_SCREEN.search(line) or _PLAIN_IDP.search(line)
@@ -88,6 +91,7 @@ class JuniperSrxParser:
             src, sport = rejoin_ipv6(found["src"], found["sp"])
             dst, dport = rejoin_ipv6(found["dst"], found["dp"])
             proto, word = found.get("proto"), found.get("action")
+            way = None
         if not src:
             return []
         if not proto and tag.startswith("RT_SCREEN_"):
@@ -107,6 +111,7 @@ class JuniperSrxParser:
                 proto_name=proto,
                 action_word=_action(tag, word),
                 evidence="ids" if ids else None,
+                direction=way,
             )
         ]
 

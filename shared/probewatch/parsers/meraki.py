@@ -89,6 +89,7 @@ class MerakiParser:
                 proto_name=proto,
                 action_word=action,
                 evidence="ids" if ids else None,
+                direction=validate.direction(fields.get("direction")),  # ingress / egress
             )
         ]
 

@@ -22,10 +22,12 @@ from probewatch.parsers import timestamps, validate
 from probewatch.parsers.base import ParseContext
 
 _LINE = re.compile(
-    r"(?P<prefix>[^:]*?)\b[\w-]+: in:\S* out:[^,]*,.*?\bproto (?P<proto>\w+)"
+    r"(?P<prefix>[^:]*?)\b(?P<chain>[\w-]+): in:(?:\(unknown \d+\)|\S*) out:[^,]*,.*?\bproto (?P<proto>\w+)"
     r"(?: \((?P<info>[^)]*)\))?, (?P<src>\[[0-9A-Fa-f:.]+\]|[\d.]+)(?::(?P<sport>\d+))?->"
     r"(?P<dst>\[[0-9A-Fa-f:.]+\]|[\d.]+)(?::(?P<dport>\d+))?"
 )
+# The chain says which way: input (to the router), output (from it), forward (through it).
+_CHAINS = {"input": "in", "output": "out", "forward": "forward"}
 _WORDS = re.compile(r"[a-z]+")
 _BLOCK = frozenset(
     ["drop", "dropped", "reject", "rejected", "block", "blocked", "deny", "denied", "tarpit"]
@@ -65,6 +67,7 @@ class MikrotikParser:
                 action_word=_action(g("prefix")),
                 flags=flags,
                 evidence="established" if "connection-state:established" in line else None,
+                direction=_CHAINS.get(g("chain")),
             )
         ]
 

@@ -76,7 +76,7 @@ class NetfilterParser:
             if (groups[5] is not None or groups[2] != "TCP") and _IPV4_PAIR.fullmatch(
                 line, fast.start(1), fast.end(2)
             ):
-                return [self._fast_event(line, groups, time, action)]
+                return [self._fast_event(line, groups, time, action, _direction(line, start))]
         fields = _FIELDS.search(line, start)
         if fields is None:
             return None
@@ -99,10 +99,13 @@ class NetfilterParser:
                 proto_name=proto,
                 action_word=action,
                 flags=flags,
+                direction=_direction(line, start),
             )
         ]
 
-    def _fast_event(self, line: str, groups: tuple[str, ...], time, action: Action) -> ProbeEvent:  # type: ignore[no-untyped-def]
+    def _fast_event(  # type: ignore[no-untyped-def]
+        self, line: str, groups: tuple[str, ...], time, action: Action, direction: str | None
+    ) -> ProbeEvent:
         src, dst, proto, spt, dpt, flags = groups
         sport = dport = None
         if spt is not None and proto != "ICMP":
@@ -121,6 +124,10 @@ class NetfilterParser:
             self.name,
             line,
             validate.tcp_flags(flags) if flags else None,
+            None,
+            None,
+            None,
+            direction,
         )
 
     def _action(self, line: str, begin: int, end: int) -> Action:
@@ -132,6 +139,17 @@ class NetfilterParser:
             if len(self._actions) < 4096:
                 self._actions[prefix] = found
         return found
+
+
+def _direction(line: str, in_at: int) -> str | None:
+    """From the interfaces: `IN=eth0 OUT=` arrived, `IN= OUT=eth0` was sent by this host,
+    both named: routed through it (forward). An empty name is followed by a space."""
+    inbound = line[in_at + 3 : in_at + 4] not in (" ", "")
+    out_at = line.find("OUT=", in_at)
+    outbound = out_at >= 0 and line[out_at + 4 : out_at + 5] not in (" ", "")
+    if inbound:
+        return "forward" if outbound else "in"
+    return "out" if outbound else None
 
 
 def _prefix_start(line: str, header_end: int, in_at: int) -> int:

@@ -22,7 +22,7 @@ import re
 from probewatch.model import Action, ProbeEvent
 from probewatch.parsers import timestamps, validate
 from probewatch.parsers.base import ParseContext
-from probewatch.parsers.vendor_helpers import verdict
+from probewatch.parsers.vendor_helpers import verdict, zone_direction
 
 _START = re.compile(r"(?:^|[\s>])(\d+,\d{4}/\d\d/\d\d \d\d:\d\d:\d\d,[^,]*,(?:TRAFFIC|THREAT),)")
 _ISO_HEADER = re.compile(
@@ -66,6 +66,7 @@ class PaloAltoParser:
                 proto_name=row[29],
                 action_word=action,
                 evidence="ids" if kind == "THREAT" else None,
+                direction=zone_direction(row[16], row[17]),  # from zone, to zone
             )
         ]
 

@@ -62,6 +62,7 @@ class FilterlogParser:
                 proto_name=name,
                 action_word=_ACTIONS.get(fields[6], "unknown"),
                 flags=flags,
+                direction=validate.direction(fields[7]),
             )
         ]
 

@@ -48,21 +48,22 @@ class PflogParser:
             pending = ctx.state.pop(_STATE_KEY, None)
             if pending is None or "pf:" not in line:
                 return None
-            action, header_proto, time = pending  # type: ignore[misc]
+            action, direction, header_proto, time = pending  # type: ignore[misc]
             packet = _PACKET.search(line)
         else:
             action = _ACTIONS.get(rule.group("action"), "unknown")
+            direction = validate.direction(rule.group("dir"))
             header_proto = _HEADER_PROTO.search(line, rule.end())
             header_proto = header_proto.group(1) if header_proto else None
             packet = _PACKET.search(line, rule.end())
             if packet is None:  # -v: the packet follows on the next line
-                ctx.state[_STATE_KEY] = (action, header_proto, time)
+                ctx.state[_STATE_KEY] = (action, direction, header_proto, time)
                 return []
         if packet is None:
             return None
-        return [self._event(line, time, action, header_proto, packet)]
+        return [self._event(line, time, action, direction, header_proto, packet)]
 
-    def _event(self, line, time, action, header_proto, packet) -> ProbeEvent:  # type: ignore[no-untyped-def]
+    def _event(self, line, time, action, direction, header_proto, packet) -> ProbeEvent:  # type: ignore[no-untyped-def]
         src, sport = split_address_port(packet.group("src"))
         dst, dport = split_address_port(packet.group("dst"))
         rest = packet.group("rest")
@@ -92,6 +93,7 @@ class PflogParser:
             proto_name=proto,
             action_word=action,
             flags=flags,
+            direction=direction,
         )
 
 

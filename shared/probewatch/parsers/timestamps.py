@@ -359,6 +359,17 @@ class HeaderTimes:
             and line[self._end : self._end + 1] in (":", "")
         ):
             return self._value, self._end
+        if ctx is self._ctx and self._minute and line.startswith(self._minute):
+            # A new second of the last plain `Mmm dd hh:mm:` minute, followed by a host name
+            # (lower case: no zone or year can follow) is what _HEADER would match; skip it.
+            second_text = line[13:15]
+            if line[15:16] == " " and line[16:17].islower() and second_text.isdigit():
+                second = int(second_text)
+                value = self._minute_start + _SECONDS[second] if second < 60 else None
+                if value is not None and value <= self._latest:
+                    self._prefix, self._end, self._value = line[:15], 15, value
+                    self._spaced = self._prefix + " "
+                    return value, 15
         match = _HEADER.match(line)
         if match is None:
             return None, 0

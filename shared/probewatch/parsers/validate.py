@@ -227,6 +227,25 @@ def action(word: str | None) -> Action:
     return "unknown"
 
 
+# A firewall's word for which way a packet went -> "in" / "out" / "forward".
+_DIRECTIONS = {
+    "in": "in", "inbound": "in", "incoming": "in", "ingress": "in", "receive": "in",
+    "recv": "in", "input": "in", "0": "in",
+    "out": "out", "outbound": "out", "outgoing": "out", "egress": "out", "send": "out",
+    "output": "out", "1": "out",
+    "forward": "forward", "fwd": "forward",
+}  # fmt: skip
+
+
+def direction(word: str | None) -> str | None:
+    """ "in" / "out" / "forward" from a firewall's direction word (case-insensitive: pf
+    `in`/`out`, Windows `RECEIVE`/`SEND`, `inbound`, `ingress`, CEF deviceDirection 0/1);
+    None when the word says nothing we know."""
+    if not word:
+        return None
+    return _DIRECTIONS.get(word.strip().strip('"').lower())
+
+
 def make_event(
     *,
     format: str,
@@ -240,11 +259,13 @@ def make_event(
     action_word: Action,
     flags: str | Iterable[str] | None = None,
     evidence: str | None = None,
+    direction: str | None = None,
 ) -> ProbeEvent:
     """A validated ProbeEvent (raises LineRejected for impossible addresses or ports).
 
     `action_word` is already "block"/"allow"/"unknown" (use `action()` on the firewall's own
     word first). Ports of port-less protocols are dropped; flags only kept for TCP.
+    `direction` is "in", "out" or "forward" when the line says so (see `direction()`).
     """
     name = proto(proto_name)
     sport, dport = port(src_port), port(dst_port)
@@ -264,4 +285,6 @@ def make_event(
         tcp_flags(flags) if name == "TCP" else None,
         None,
         evidence,
+        None,
+        direction,
     )

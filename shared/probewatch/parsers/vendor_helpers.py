@@ -7,6 +7,8 @@
   `colon_endpoint(text)`: SonicWall/Meraki "addr:port:iface", "[v6]:port" tokens. Both
   validate the address (LineRejected("bad-address") otherwise).
 * `rejoin_ipv6(addr, port)`: undoes a regex's "addr:port" split of a port-less IPv6 address.
+* `zone_direction(src_zone, dst_zone)`: "in"/"out" from interface or zone names when one
+  side is the outside world (`outside`, `untrust`, `wan1`, `0-External`...), else None.
 * `structured_data(text)`: the `key="value"` / `key:"value";` pairs of RFC 5424
   structured data (Juniper `[junos@... k="v"]`, Check Point `[k:"v"; ...]`).
 """
@@ -49,6 +51,8 @@ def verdict(word: str | None) -> Action:
 
 
 def _is_ip(text: str) -> bool:
+    if validate.is_plain_ipv4(text):  # the common case, without ipaddress' cost
+        return True
     try:
         ipaddress.ip_address(text)
     except ValueError:
@@ -110,6 +114,29 @@ def rejoin_ipv6(address: str, port: str | None) -> tuple[str, str | None]:
     if port and not _is_ip(address) and _is_ip(f"{address}:{port}"):
         return f"{address}:{port}", None
     return address, port
+
+
+# Zone / interface names that mean "the Internet side" (after lower-casing and dropping a
+# WatchGuard-style "0-" prefix and trailing digits: "WAN1" -> "wan", "0-External" -> "external").
+_EXTERNAL_ZONES = frozenset({
+    "outside", "untrust", "untrusted", "wan", "internet", "external", "ext", "public",
+})  # fmt: skip
+_ZONE_TRIM = re.compile(r"^\d+-|[\d_.-]+$")
+
+
+def _external(zone: str | None) -> bool:
+    return bool(zone) and _ZONE_TRIM.sub("", zone.strip().strip('"').lower()) in _EXTERNAL_ZONES
+
+
+def zone_direction(src_zone: str | None, dst_zone: str | None) -> str | None:
+    """ "in" when the source side is the outside world and the destination is not, "out" for
+    the reverse; None when the names do not say (both or neither external, unknown names)."""
+    src_out, dst_out = _external(src_zone), _external(dst_zone)
+    if src_out and dst_zone and not dst_out:
+        return "in"
+    if dst_out and src_zone and not src_out:
+        return "out"
+    return None
 
 
 _SD_PAIR = re.compile(r"""([\w.\-]+)\s*[=:]\s*"((?:[^"\\]|\\.)*)\"""")

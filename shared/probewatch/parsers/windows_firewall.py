@@ -76,6 +76,7 @@ class WindowsFirewallParser:
                 proto_name=row.get("protocol", "IP"),
                 action_word=action,
                 flags=None if flags in (None, "-") else flags,
+                direction=validate.direction(row.get("path")),  # RECEIVE / SEND / FORWARD
             )
         ]
 

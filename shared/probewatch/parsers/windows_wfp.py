@@ -111,8 +111,14 @@ class WindowsWfpParser:
                 dst_port=record.get("Destination Port"),
                 proto_name=record.get("Protocol", "IP"),
                 action_word=action,
+                direction=_direction(record.get("Direction")),
             )
         ]
+
+
+def _direction(word: str | None) -> str | None:
+    """ "Inbound"/"Outbound", or the untranslated message ids %%14592/%%14593."""
+    return {"%%14592": "in", "%%14593": "out"}.get(word or "") or validate.direction(word)
 
 
 def _collect(line: str, record: dict[str, str]) -> None:

@@ -24,7 +24,7 @@ from probewatch.model import ProbeEvent
 from probewatch.parsers import timestamps, validate
 from probewatch.parsers.base import ParseContext
 from probewatch.parsers.kv import parse_kv
-from probewatch.parsers.vendor_helpers import colon_endpoint, verdict
+from probewatch.parsers.vendor_helpers import colon_endpoint, verdict, zone_direction
 
 _NAMED_PROTOS = frozenset({"tcp", "udp", "icmp", "icmpv6", "gre", "esp", "ah"})
 _TRAFFIC_CATEGORIES = frozenset(
@@ -81,6 +81,8 @@ class ZyxelParser:
                 proto_name=proto,
                 action_word=action,
                 evidence="ids" if category in _IDS_CATEGORIES else None,
+                # dir="WAN1:ZyWALL" (from the Internet to the device), "LAN1:WAN1" (outbound)
+                direction=zone_direction(*(fields.get("dir", "").split(":", 1) + [""])[:2]),
             )
         ]
 

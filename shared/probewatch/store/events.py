@@ -50,6 +50,7 @@ def event_item(event: ProbeEvent, submission_id: str) -> dict[str, Any]:
         "reporter": event.reporter,
         "evidence": event.evidence,
         "line_no": event.line_no,
+        "direction": getattr(event, "direction", None),
         "submission_id": submission_id,
         keys.TTL: int((event.time + EVENT_TTL).timestamp()),
     }
@@ -75,6 +76,7 @@ def event_from_item(item: dict[str, Any]) -> ProbeEvent:
         reporter=item.get("reporter"),
         evidence=item.get("evidence"),
         line_no=number("line_no"),
+        direction=item.get("direction"),
     )
 
 

@@ -192,8 +192,11 @@ def due_sources(table_name: str, now: datetime) -> Iterator[DueItem]:
             pk = str(item[keys.PK])
             if str(item[keys.SK]) == keys.SOURCE_STATE_SK and pk.startswith("SRC#"):
                 ingest = item.get("last_ingest")
-                yield DueItem(pk.removeprefix("SRC#"), str(item[keys.GSI1SK]),
-                              str(ingest) if ingest is not None else None)
+                yield DueItem(
+                    pk.removeprefix("SRC#"),
+                    str(item[keys.GSI1SK]),
+                    str(ingest) if ingest is not None else None,
+                )
 
 
 def due_closings(table_name: str, now: datetime) -> Iterator[DueItem]:

@@ -68,6 +68,13 @@ def test_html_to_text_survives_broken_markup() -> None:
         ("-----Original Message-----\nFrom: z", "outlook"),
         ("From: Router <r@example.net>\nSent: Tuesday, November 24, 2026 2:05 PM", "outlook"),
         ("Begin forwarded message:\n\nFrom: a", "apple-mail"),
+        ("---------- Weitergeleitete Nachricht ---------\nVon: x", "gmail"),
+        ("-------- Message transféré --------\nSujet : y", "thunderbird"),
+        ("----- Forwarded Message -----\nFrom: yahoo", "thunderbird"),
+        ("-----Ursprüngliche Nachricht-----\nVon: z", "outlook"),
+        ("Von: root <r@example.org>\nGesendet: Dienstag, 24. November 2026 20:05", "outlook"),
+        ("De : root <r@example.org>\nEnvoyé : mardi 24 novembre 2026 20:05", "outlook"),
+        ("Anfang der weitergeleiteten Nachricht:\n\nVon: a", "apple-mail"),
         ("just a log line\nFrom: nobody", None),
     ],
 )

@@ -11,7 +11,8 @@ from probewatch.mail.inbound import InboundMail, read_email
 
 
 def all_lines(mail: InboundMail) -> list[str]:
-    return [line.strip() for text in mail.texts for line in text.text.split("\n")]
+    texts = mail.texts + mail.alternates
+    return [line.strip() for text in texts for line in text.text.split("\n")]
 
 
 # fixture -> (UFW line numbers that must come out whole, forward style of the text holding them)
@@ -34,6 +35,9 @@ CASES = {
     "charset_undeclared_8bit.eml": ([4], None),
     "charset_unknown.eml": ([5], None),
     "charset_koi8r_qp.eml": ([0], None),
+    "wrapped_plain_alternative.eml": ([2, 3], None),
+    "rfc822_base64_encoded.eml": ([4, 5], None),
+    "outlook_german.eml": ([4, 5], "outlook"),
 }
 
 
@@ -69,10 +73,26 @@ def test_html_table_and_pre_keep_line_structure() -> None:
         assert ufw_line(n) in lines
 
 
-def test_gmail_plain_alternative_is_read_once() -> None:
+def test_alternatives_plain_first_the_others_kept_apart() -> None:
     mail = read_email(fixture("gmail_inline.eml"))
-    assert [t.name for t in mail.texts] == ["body"]
-    assert sum(line == ufw_line(0) for line in all_lines(mail)) == 1
+    assert [(t.name, t.alternative) for t in mail.texts] == [("body", 1)]
+    assert [(t.name, t.alternative) for t in mail.alternates] == [("body (html)", 1)]
+    assert [t.name for t in mail.versions(mail.texts[0])] == ["body", "body (html)"]
+    assert mail.body_text.count(ufw_line(0)) == 1
+
+
+def test_a_hard_wrapped_plain_version_leaves_the_html_one_intact() -> None:
+    mail = read_email(fixture("wrapped_plain_alternative.eml"))
+    plain, html = mail.versions(mail.texts[0])
+    assert ufw_line(2) not in plain.text.split("\n")  # the phone wrapped it at 72
+    assert ufw_line(2) in html.text.split("\n")
+
+
+def test_an_encoded_attached_message_is_decoded() -> None:
+    mail = read_email(fixture("rfc822_base64_encoded.eml"))
+    attached = mail.texts[-1]
+    assert attached.name == "attached message 'Firewall alert' / body"
+    assert attached.original_date == datetime(2026, 11, 24, 19, 5, 58, tzinfo=UTC)
 
 
 def test_attached_alert_keeps_its_own_date_and_arrival_for_the_clock_check() -> None:

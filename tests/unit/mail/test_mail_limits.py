@@ -38,6 +38,14 @@ def test_depth_limit() -> None:
     assert ufw_line(0) in read_email(fixture("limit_depth.eml"), deep_enough).texts[0].text
 
 
+def test_depth_counts_across_attached_eml_files() -> None:
+    # Each .eml is parsed on its own; the depth must still be counted from the outer message.
+    assert rejection("limit_depth_eml_files.eml").reason == "too-deep"
+    mail = read_email(fixture("limit_depth_eml_files.eml"), MailLimits(max_depth=30))
+    assert ufw_line(0) in mail.texts[0].text
+    assert mail.sender == "alice@example.net"
+
+
 def test_part_count_limit() -> None:
     assert rejection("limit_parts.eml").reason == "too-many-parts"
     assert len(read_email(fixture("limit_parts.eml"), MailLimits(max_parts=300)).texts) == 250
