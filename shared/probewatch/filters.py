@@ -203,12 +203,6 @@ def _outbound(event: ProbeEvent, _r: Reporter | None, _f: SourceFacts) -> bool:
     return getattr(event, "direction", None) == "out"
 
 
-def _outbound(event: ProbeEvent, _r: Reporter | None, _f: SourceFacts) -> bool:
-    # The line says the packet LEFT the reporter's network (Windows SEND, pf "out", netfilter
-    # OUT= without IN=): its source is the reporter, who must never be reported.
-    return event.direction == "out"
-
-
 def _allowed(event: ProbeEvent, _r: Reporter | None, _f: SourceFacts) -> bool:
     return event.action == "allow"
 
@@ -308,7 +302,6 @@ EVENT_RULES: tuple[Rule, ...] = (
         "reported while your reporting was paused, stopped or removed",
         _reporter_inactive,
     ),
-    Rule("outbound", "sent out by your own network, not received by it", _outbound),
     Rule(
         "allowed-connection",
         "the firewall allowed it: allowed connections are not probes",

@@ -103,7 +103,7 @@ def ingest_object(
         mail = read_email(raw.data, limits, received_at=raw.last_modified)
     except MailRejected as exc:
         return _record_unreadable(raw, key, exc.reason, exc.detail, settings, deps, now)
-    except Exception as exc:  # noqa: BLE001 - hostile MIME must end in a record, not a retry loop
+    except Exception as exc:  # hostile MIME must end in a record, not in a retry loop
         logger.exception("email could not be parsed", extra={"s3_key": key})
         return _record_unreadable(raw, key, "unreadable", repr(exc)[:200], settings, deps, now)
     return _ingest_mail(mail, key, settings, deps, now)
@@ -118,21 +118,23 @@ def _record_unreadable(
     deps: Collaborators,
     now: datetime,
 ) -> Submission:
-    sender, auth, message_id = peek_sender(raw.data)
+    envelope = peek_sender(raw.data)
+    sender = envelope.sender
     submission = Submission(
-        submission_id=submission_id_for(sender, message_id, key),
+        submission_id=submission_id_for(sender, envelope.message_id, key),
         reporter=sender,
-        received_at=raw.last_modified,
+        received_at=envelope.received_at or raw.last_modified,
         s3_key=key,
         status="rejected",
         reason=reason,
-        message_id=message_id,
+        message_id=envelope.message_id,
         notes=[detail] if detail else [],
     )
     existing = claim_submission(settings.table_name, submission.submission_id, key, now)
     if existing is not None:
         return existing
-    reporter = deps.get_reporter(settings.table_name, sender) if sender and auth.passed else None
+    known = sender and envelope.auth.passed
+    reporter = deps.get_reporter(settings.table_name, sender) if known else None
     return _finish(submission, reporter, settings, deps, now)
 
 

@@ -74,7 +74,7 @@ def submission_of(stack: Any, key: str) -> dict[str, Any]:
         mail = read_email(raw)
         sender, message_id = mail.sender, mail.message_id
     except MailRejected:
-        sender, _, message_id = peek_sender(raw)
+        sender, _, message_id, _ = peek_sender(raw)
     item = table(stack).get_item(
         Key={"PK": f"SUB#{submission_id_for(sender, message_id, key)}", "SK": "SUBMISSION"}
     )["Item"]
@@ -301,3 +301,34 @@ def test_trigger_shapes_and_transient_errors(
     assert run_ingest(app, records) == {"batchItemFailures": []}  # SQS's retry finishes it
     submission = submission_of(stack, "raw/with space+plus.eml")  # the key was URL-decoded
     assert submission["events_stored"] == 2
+
+
+# events/emails: the demo's forwarded alerts, as the demo registers their reporters.
+DEMO = {
+    "01-alice-netgear-gmail-inline.eml": ("accepted", {"netgear": 6}),
+    "02-bob-ufw-outlook-forward.eml": ("accepted", {"netfilter": 9}),
+    "03-carol-pfsense-log-attachment.eml": ("accepted", {"pf-filterlog": 8}),
+    "04-alice-alert-attached-rfc822.eml": ("accepted", {"netfilter": 6}),
+    "05-bob-no-firewall-lines.eml": ("no-events", {}),
+    "06-carol-html-only-quoted-printable.eml": ("accepted", {"netfilter": 5}),
+}
+
+
+def test_demo_emails_give_the_events_the_demo_expects(stack: Any, app: Any) -> None:
+    demo = MAIL_FIXTURES.parents[2] / "events" / "emails"
+    for entry in json.loads((demo / "reporters.json").read_text()):
+        put_reporter(
+            stack.table_name,
+            Reporter(email=entry["email"], tz=entry["tz"], mask_octets=entry.get("mask", 2)),
+        )
+    assert sorted(p.name for p in demo.glob("*.eml")) == sorted(DEMO)
+    outcomes = {}
+    for name in sorted(DEMO):
+        ingest(stack, app, name, (demo / name).read_bytes())
+        submission = submission_of(stack, f"raw/{name}")
+        outcomes[name] = (submission["status"], submission["formats"])
+    assert outcomes == DEMO
+    alert = submission_of(stack, "raw/04-alice-alert-attached-rfc822.eml")
+    assert alert["clock_offset_seconds"] == 42.0  # the NAS clock the digest warns about
+    (no_events,) = replies_sent()
+    assert set(no_events.destinations) == {"bob@example.org"}

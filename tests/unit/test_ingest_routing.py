@@ -187,3 +187,29 @@ def test_the_handler_imports_nothing_heavy() -> None:
         [sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == ""
+
+
+def test_a_parser_crash_ends_in_a_record_not_a_retry_loop(
+    world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def crash(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("stdlib email bug")
+
+    monkeypatch.setattr(ingest, "read_email", crash)
+    submission = run(world, "gmail_inline.eml", deps(FakeParse()))
+    assert (submission.status, submission.reason) == ("rejected", "unreadable")
+    assert submission.reporter == "alice@example.net"  # still named from the headers
+    assert submission.received_at == datetime(2026, 11, 24, 20, 0, tzinfo=UTC)
+
+
+def test_virus_verdict_stops_everything(world: dict[str, Any]) -> None:
+    raw = (FIXTURES / "base64_body.eml").read_bytes()
+    world["objects"]["raw/virus.eml"] = raw.replace(
+        b"X-SES-Virus-Verdict: PASS", b"X-SES-Virus-Verdict: FAIL"
+    )
+    parse = FakeParse([event(NOW)])
+    submission = ingest_object(
+        "bucket", "raw/virus.eml", Settings(), now=NOW, collaborators=deps(parse)
+    )
+    assert (submission.status, submission.reason) == ("rejected", "virus")
+    assert parse.calls == []

@@ -54,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"no .eml files in {args.emails}", file=sys.stderr)
         return 2
     raws = [path.read_bytes() for path in emails]
+    _quiet_logs()
     start = _parse_now(args.now) if args.now else max(_date_of(raw) for raw in raws)
     with ExitStack() as stack:
         stack.enter_context(local_aws())
@@ -76,6 +77,16 @@ def run(args: argparse.Namespace) -> int:
         _write_out(args.out, messages, summary)
     print(json.dumps(summary, indent=2, sort_keys=True))
     return 0
+
+
+def _quiet_logs() -> None:
+    """The demo prints what went out; the functions' JSON logs, metrics and moto's request
+    log would bury it. Explicit settings in the environment still win."""
+    import logging
+
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
 
 def _parse_now(text: str) -> datetime:

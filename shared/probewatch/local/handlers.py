@@ -162,6 +162,8 @@ def publish_ses_events(local: Any) -> None:
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.ses.models import ses_backends
 
+    from probewatch.local.moto_server import message_destinations
+
     backend = ses_backends[DEFAULT_ACCOUNT_ID][local.region]
     bouncing = bouncing_mailboxes()
     records = []
@@ -169,10 +171,7 @@ def publish_ses_events(local: Any) -> None:
         if message.id in _published:
             continue
         _published.add(message.id)
-        from email.utils import parseaddr
-
-        for destination in list(message.destinations):
-            address = parseaddr(destination)[1].lower()
+        for address in message_destinations(message):
             event_type = "Bounce" if address in bouncing else "Delivery"
             records.append(_sns_record(_ses_event(event_type, message, address), local))
     if records:

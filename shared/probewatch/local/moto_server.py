@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import socket
+from email.utils import parseaddr
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -63,14 +64,13 @@ def sent_messages() -> list[tuple[list[str], str]]:
         raw = getattr(message, "raw_data", None)
         if raw is None:  # a Simple-content send; rebuild a minimal text form
             raw = f"Subject: {message.subject}\n\n{message.body}"
-        out.append(
-            (
-                list(
-                    message.destinations
-                    if isinstance(message.destinations, list)
-                    else sum(message.destinations.values(), [])
-                ),
-                raw,
-            )
-        )
+        out.append((message_destinations(message), raw))
     return out
+
+
+def message_destinations(message: object) -> list[str]:
+    """Each recipient once: moto lists a raw message's To: both from the call and the header."""
+    destinations = getattr(message, "destinations", [])
+    if isinstance(destinations, dict):
+        destinations = [a for addresses in destinations.values() for a in addresses]
+    return list(dict.fromkeys(parseaddr(d)[1].lower() for d in destinations if d))

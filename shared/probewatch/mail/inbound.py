@@ -30,6 +30,7 @@ from email import policy
 from email.message import Message
 from email.parser import BytesHeaderParser, BytesParser
 from email.utils import getaddresses
+from typing import NamedTuple
 
 from probewatch.errors import MailRejected
 from probewatch.mail.archives import ArchiveUnreadable, archive_kind, extract, is_text_name
@@ -131,15 +132,27 @@ def read_email(
     return mail
 
 
-def peek_sender(raw: bytes) -> tuple[str, AuthVerdict, str | None]:
-    """(From address, SES verdicts, Message-ID) from the header block alone, for an email
-    that cannot be read whole (too large, too deep...). Never raises; "" when unknown."""
+class Envelope(NamedTuple):
+    sender: str
+    auth: AuthVerdict
+    message_id: str | None
+    received_at: datetime | None
+
+
+def peek_sender(raw: bytes) -> Envelope:
+    """Who sent an email that cannot be read whole (too large, too deep...), from its header
+    block alone: From address, SES verdicts, Message-ID, SES receipt time. Never raises;
+    "" / None for what is unknown."""
     try:
         headers = BytesHeaderParser(policy=policy.default).parsebytes(raw)
-        message_id = _raw_header(headers, "Message-ID") or None
-        return _first_address(headers, "From"), read_auth(headers), message_id
+        return Envelope(
+            _first_address(headers, "From"),
+            read_auth(headers),
+            _raw_header(headers, "Message-ID") or None,
+            _ses_receipt_time(headers),
+        )
     except (ValueError, TypeError, IndexError, AttributeError, LookupError):
-        return "", AuthVerdict(), None
+        return Envelope("", AuthVerdict(), None, None)
 
 
 # --- structure --------------------------------------------------------------------------
@@ -256,7 +269,9 @@ class _Walker:
             elif filename and is_text_name(filename) and _looks_like_text(part):
                 self._add(prefix + f"attachment {filename}", part_text(part), attached)
             else:
-                self.mail.notes.append(f"skipped: {filename or ctype} ({ctype})")
+                self.mail.notes.append(
+                    f"skipped: {filename or ctype} ({_why_unreadable(ctype, filename)})"
+                )
         except ArchiveUnreadable as exc:
             self.mail.notes.append(f"unreadable-archive: {exc}")
         except MailRejected as exc:
@@ -388,6 +403,17 @@ def _as_utc(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _why_unreadable(ctype: str, filename: str) -> str:
+    """What the reporter should know about an attachment we cannot read (shown in replies)."""
+    if filename.lower().endswith(".msg") or ctype == "application/vnd.ms-outlook":
+        return "an Outlook item: forward the alert inline or as .eml instead"
+    if ctype.startswith("image/"):
+        return "a picture: please send the log text, not a screenshot"
+    if ctype == "application/pdf":
+        return "a PDF: please send the log text"
+    return ctype
 
 
 def _looks_like_text(part: Message) -> bool:

@@ -27,16 +27,18 @@ _FIELDS = re.compile(
     r"\bSRC=(?P<src>\S*) DST=(?P<dst>\S*) .*?\bPROTO=(?P<proto>\S+)"
     r"(?: SPT=(?P<spt>\S+) DPT=(?P<dpt>\S+))?"
 )
-# The common case in one cheap pass: dotted IPv4, TCP/UDP/ICMP, and the standard TCP tail
-# (`WINDOW=.. RES=.. <flags> URGP=`). Addresses are checked with _IPV4_PAIR.
-_FAST = re.compile(
-    r"SRC=(?P<src>[\d.]+) DST=(?P<dst>[\d.]+) .*?PROTO=(?P<proto>TCP|UDP|ICMP)"
-    r"(?: SPT=(?P<spt>\d{1,5}) DPT=(?P<dpt>\d{1,5}))?"
-    r"(?: WINDOW=\d+ RES=0x[0-9a-fA-F]+ (?P<flags>(?:[A-Z]{3} )*)URGP=)?"
-)
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _IPV4 = rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}"
-_IPV4_PAIR = re.compile(rf"{_IPV4} DST={_IPV4}")  # both fast-path addresses in one check
+# The common case in one cheap pass, matched at `IN=`: both interfaces, canonical IPv4
+# addresses, TCP/UDP/ICMP, and the standard TCP tail (`WINDOW=.. RES=.. <flags> URGP=`).
+# The outer SRC= follows a space; the quoted packet of an ICMP error is `[SRC=`, never taken.
+# Anything else (IPv6, padded addresses, other protocols) goes through _FIELDS.
+_FAST = re.compile(
+    rf"IN=(?P<in>\S*) OUT=(?P<out>\S*) (?:.*? )?SRC=(?P<src>{_IPV4}) DST=(?P<dst>{_IPV4}) "
+    r".*?PROTO=(?P<proto>TCP|UDP|ICMP)(?: SPT=(?P<spt>\d{1,5}) DPT=(?P<dpt>\d{1,5}))?"
+    r"(?: WINDOW=\d+ RES=0x[0-9a-fA-F]+ (?P<flags>(?:[A-Z]{3} )*)URGP=)?"
+)
+_FAST_DIRECTION = {(True, False): "in", (False, True): "out", (True, True): "forward"}
 # What the prefix says was done: an EdgeOS/UniFi rule code (-D drop, -R reject, -A accept),
 # else a block word, else an allow word; also inside `DROP_INPUT`, `filter_IN_public_REJECT`.
 _RULE_CODE = re.compile(r"\[[\w.]+(?:-[\w.]+)*?-([ADR])(?:-\d+)?\]")
@@ -60,6 +62,9 @@ class NetfilterParser:
     def __init__(self) -> None:
         self._times = timestamps.HeaderTimes()
         self._actions: dict[str, Action] = {}
+        # What follows the envelope time up to IN= ("gw kernel: [UFW BLOCK] ") -> action:
+        # one dict lookup for the lines of a run, which share it.
+        self._tails: dict[str, Action] = {}
 
     def can_parse(self, line: str) -> bool:
         return "SRC=" in line and "IN=" in line
@@ -69,14 +74,28 @@ class NetfilterParser:
         time, header_end = self._times.leading(line, ctx)
         if time is None and "/" in line[:start]:
             time = timestamps.search_clf(line[:start], ctx)  # Proxmox pve-firewall
-        action = self._action(line, _prefix_start(line, header_end, start), start)
-        fast = _FAST.search(line, start)
+        tail = line[header_end:start] if header_end else "\0" + line[:start]
+        action = self._tails.get(tail)
+        if action is None:
+            action = self._action(line, _prefix_start(line, header_end, start), start)
+            if len(self._tails) < 4096:
+                self._tails[tail] = action
+        fast = _FAST.match(line, start)
         if fast is not None:
-            groups = fast.groups()
-            if (groups[5] is not None or groups[2] != "TCP") and _IPV4_PAIR.fullmatch(
-                line, fast.start(1), fast.end(2)
-            ):
-                return [self._fast_event(line, groups, time, action, _direction(line, start))]
+            inside, outside, src, dst, proto, spt, dpt, flags = fast.groups()
+            if flags is not None or proto != "TCP":
+                sport = dport = None
+                if spt is not None and proto != "ICMP":
+                    sport, dport = int(spt), int(dpt)
+                    if sport > 65535 or dport > 65535:
+                        raise LineRejected("bad-port")
+                # Positional: this runs once per line of the most common format.
+                event = ProbeEvent(
+                    time, src, sport, dst, dport, proto, action, self.name, line,
+                    validate.tcp_flags(flags) if flags else None, None, None, None,
+                    _FAST_DIRECTION.get((inside != "", outside != "")),
+                )  # fmt: skip
+                return [event]
         fields = _FIELDS.search(line, start)
         if fields is None:
             return None
@@ -102,33 +121,6 @@ class NetfilterParser:
                 direction=_direction(line, start),
             )
         ]
-
-    def _fast_event(  # type: ignore[no-untyped-def]
-        self, line: str, groups: tuple[str, ...], time, action: Action, direction: str | None
-    ) -> ProbeEvent:
-        src, dst, proto, spt, dpt, flags = groups
-        sport = dport = None
-        if spt is not None and proto != "ICMP":
-            sport, dport = int(spt), int(dpt)
-            if sport > 65535 or dport > 65535:
-                raise LineRejected("bad-port")
-        # Positional: this runs once per line of the most common format.
-        return ProbeEvent(
-            time,
-            src,
-            sport,
-            dst,
-            dport,
-            proto,
-            action,
-            self.name,
-            line,
-            validate.tcp_flags(flags) if flags else None,
-            None,
-            None,
-            None,
-            direction,
-        )
 
     def _action(self, line: str, begin: int, end: int) -> Action:
         """block/allow/unknown from the prefix line[begin:end]; cached, prefixes repeat."""

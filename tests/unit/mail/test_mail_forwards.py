@@ -121,7 +121,7 @@ def test_gmail_block_date_without_zone_is_not_guessed() -> None:
 
 def test_binary_attachments_are_skipped_with_a_note() -> None:
     mail = read_email(fixture("log_attachments.eml"))
-    assert "skipped: logo.png (image/png)" in mail.notes
+    assert "skipped: logo.png (a picture: please send the log text, not a screenshot)" in mail.notes
     names = [t.name for t in mail.texts]
     assert "attachment filter.csv" in names  # application/octet-stream, but a .csv name
     zipped = read_email(fixture("zip_attachment.eml"))
