@@ -46,4 +46,4 @@ bench: venv
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .aws-sam demo-out
 
--include make/infra.mk
+include infra/sam.mk

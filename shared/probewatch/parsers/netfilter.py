@@ -29,13 +29,12 @@ _FIELDS = re.compile(
 )
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _IPV4 = rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}"
-# The common case in one cheap pass, matched at `IN=`: both interfaces, canonical IPv4
-# addresses, TCP/UDP/ICMP, and the standard TCP tail (`WINDOW=.. RES=.. <flags> URGP=`).
-# The outer SRC= follows a space; the quoted packet of an ICMP error is `[SRC=`, never taken.
-# Anything else (IPv6, padded addresses, other protocols) goes through _FIELDS.
+# The common case in one cheap pass, matched at `IN=`: both interfaces, an optional MAC=,
+# canonical IPv4 addresses, TCP/UDP/ICMP, and the standard TCP tail (`WINDOW=.. RES=..
+# <flags> URGP=`). Anything else (PHYSIN=, IPv6, padded addresses...) goes through _FIELDS.
 _FAST = re.compile(
-    rf"IN=(?P<in>\S*) OUT=(?P<out>\S*) (?:.*? )?SRC=(?P<src>{_IPV4}) DST=(?P<dst>{_IPV4}) "
-    r".*?PROTO=(?P<proto>TCP|UDP|ICMP)(?: SPT=(?P<spt>\d{1,5}) DPT=(?P<dpt>\d{1,5}))?"
+    rf"IN=(?P<in>\S*) OUT=(?P<out>\S*) (?:MAC=\S* )?SRC=(?P<src>{_IPV4}) DST=(?P<dst>{_IPV4}) "
+    r"(?:\S+ )*?PROTO=(?P<proto>TCP|UDP|ICMP)(?: SPT=(?P<spt>\d{1,5}) DPT=(?P<dpt>\d{1,5}))?"
     r"(?: WINDOW=\d+ RES=0x[0-9a-fA-F]+ (?P<flags>(?:[A-Z]{3} )*)URGP=)?"
 )
 _FAST_DIRECTION = {(True, False): "in", (False, True): "out", (True, True): "forward"}

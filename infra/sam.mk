@@ -1,4 +1,4 @@
-# Build and deploy the SAM stack (included by the top-level Makefile).
+# Build and deploy the SAM stack (included by the top-level Makefile as infra/sam.mk).
 #   make build    sam build  (needs python3.13: taken from pyenv when it is not on PATH)
 #   make deploy   sam deploy --guided  (asks for the parameters; saves them to samconfig.toml)
 # The SAM CLI is large, so it is not a dev extra: an installed `sam` is used, otherwise one is
