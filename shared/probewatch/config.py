@@ -6,7 +6,7 @@ names have no defaults: a typo must not quietly point a function at another tabl
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import TypeVar
 
 from pydantic import Field, ValidationError, model_validator
@@ -97,7 +97,7 @@ def load(model: type[S]) -> S:
         raise ConfigError(f"{model.__name__}: missing or malformed setting(s): {names}") from exc
 
 
-@lru_cache(maxsize=None)
+@cache
 def get_settings(model: type[S]) -> S:
     """Read once per process (per Lambda container)."""
     return load(model)

@@ -27,6 +27,7 @@ from typing import Any
 
 from probewatch.backtrace.special import reportable_reason
 from probewatch.model import ProbeEvent, Reporter, parse_iso
+from probewatch.sites import site_of
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -141,12 +142,6 @@ def _in_any(address: Address | None, networks: Iterable[Network]) -> bool:
     )
 
 
-def _site_of(address: Address) -> Network:
-    """The network a home address most likely sits in: its /24 (IPv4) or /48 (IPv6)."""
-    prefix = 24 if address.version == 4 else 48
-    return ipaddress.ip_network(f"{address}/{prefix}", strict=False)
-
-
 def _flags(event: ProbeEvent) -> frozenset[str]:
     text = (event.tcp_flags or "").upper().replace(",", " ").replace("|", " ")
     return frozenset(text.split())
@@ -210,8 +205,10 @@ def _allowed(event: ProbeEvent, _r: Reporter | None, _f: SourceFacts) -> bool:
 def _own_address(event: ProbeEvent, reporter: Reporter | None, _f: SourceFacts) -> bool:
     if reporter is None:
         return False
-    sites = [_site_of(a) for a in map(_address, reporter.public_ips) if a is not None]
+    sites = [site_of(a) for a in map(_address, reporter.public_ips) if a is not None]
+    sites += [n for n in map(_network, reporter.observed_sites) if n is not None]
     return _in_any(_address(event.src_ip), sites)
+
 
 
 def _isp_resolver(event: ProbeEvent, reporter: Reporter | None, _f: SourceFacts) -> bool:

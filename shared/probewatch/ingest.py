@@ -38,6 +38,7 @@ from probewatch.mail.inbound import InboundMail, MailText, peek_sender, read_ema
 from probewatch.mail.limits import TOO_LARGE, MailLimits
 from probewatch.model import ProbeEvent, Rejection, Reporter, Submission
 from probewatch.observability import logger, metrics
+from probewatch.sites import observed_sites
 from probewatch.store.events import mark_sources_active, put_events
 from probewatch.store.raw_mail import RawMail, fetch_raw_mail
 from probewatch.store.submissions import claim_submission, save_submission
@@ -53,18 +54,20 @@ class Collaborators:
     parse: Callable[..., Any]  # probewatch.parsers.parse_text
     get_reporter: Callable[[str, str], Reporter | None]
     append_log: Callable[..., None]
+    note_observed_sites: Callable[[str, str, set[str]], None] | None = None
     handle_command: Callable[[InboundMail, Any, datetime], bool] | None = None
     record_reply: Callable[[InboundMail, Any, datetime], bool] | None = None
 
     @classmethod
     def default(cls) -> Collaborators:
         from probewatch.parsers import parse_text
-        from probewatch.store.reporters import append_log, get_reporter
+        from probewatch.store.reporters import append_log, get_reporter, note_observed_sites
 
         return cls(
             parse=parse_text,
             get_reporter=get_reporter,
             append_log=append_log,
+            note_observed_sites=note_observed_sites,
             handle_command=_optional("probewatch.commands", "handle_command_mail"),
             record_reply=_optional("probewatch.abuse_replies", "record_reply"),
         )
@@ -216,6 +219,10 @@ def _read_logs(
         if event.src_ip not in newest or event.time > newest[event.src_ip]:
             newest[event.src_ip] = event.time
     mark_sources_active(settings.table_name, newest, now)
+    if deps.note_observed_sites is not None:
+        # Where the alerts were addressed is where the reporter lives: traffic from there is
+        # theirs (filters.own-network), even when a log line does not say it was outbound.
+        deps.note_observed_sites(settings.table_name, reporter.email, observed_sites(events))
 
     for event in events:
         submission.formats[event.format] = submission.formats.get(event.format, 0) + 1

@@ -221,3 +221,6 @@ class Reporter:
     # "I scanned myself at T": ISO times; probes within an hour of one are not reported.
     self_scans: list[str] = field(default_factory=list)
     created_at: str | None = None
+    # Learned, not declared: the networks (/24, /48) their alerts were addressed to. That is
+    # where the reporter lives, so traffic *from* there is their own, never a probe of them.
+    observed_sites: list[str] = field(default_factory=list)

@@ -14,6 +14,8 @@ import platform
 import sys
 import time
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -48,6 +50,27 @@ def machine() -> str:
     )
 
 
+@contextmanager
+def output_to(log: Path) -> Iterator[None]:
+    """Send everything the benchmark and the code under test print (Powertools' JSON logs
+    and metrics, moto's request log) to `log`, at the file-descriptor level."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with log.open("w") as handle:
+        os.dup2(handle.fileno(), 1)
+        os.dup2(handle.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, default=REPO / "BENCHMARKS.md")
@@ -59,39 +82,55 @@ def main() -> int:
     all_figures: list[Figure] = []
     started = time.perf_counter()
     for name in args.only or MODULES:
-        print(f"== {name}", flush=True)
+        print(f"== {name} (output in .bench/{name}.log)", flush=True)
         module_start = time.perf_counter()
-        try:
-            module = importlib.import_module(name)
-            figures = module.run(workdir)
-        except Exception:  # a broken benchmark is reported, the others still run
-            figures = [Figure(name, "FAILED: " + traceback.format_exc(limit=3).splitlines()[-1],
-                              "runs", False)]
-            traceback.print_exc()
+        module = None
+        with output_to(workdir / f"{name}.log"):
+            try:
+                module = importlib.import_module(name)
+                figures = module.run(workdir)
+            except Exception:  # a broken benchmark is reported, the others still run
+                figures = [Figure(name, "FAILED: " + traceback.format_exc(limit=3).splitlines()[-1],
+                                  "runs", False)]
+                traceback.print_exc()
         all_figures.extend(figures)
         for figure in figures:
             print("  " + figure.row(), flush=True)
-        doc = (getattr(sys.modules.get(name), "__doc__", None) or "").strip()
+        doc = (getattr(module, "__doc__", None) or "").strip()
         rows = "\n".join(f.row() for f in figures)
         commands = sorted({f.command for f in figures if f.command})
         section = f"## {name.removeprefix('bench_').replace('_', ' ')}\n\n{doc}\n\n"
         section += "| figure | measured | target | verdict |\n|---|---|---|---|\n" + rows + "\n"
+        notes = getattr(module, "notes", None)
+        if notes is not None:
+            text = notes(figures)
+            if text:
+                section += "\n" + text.strip() + "\n"
         if commands:
             section += "\nCommands:\n\n" + "\n".join(f"    {c}" for c in commands) + "\n"
         section += f"\n(took {time.perf_counter() - module_start:.1f} s)\n"
         sections.append(section)
     elapsed = time.perf_counter() - started
     unmet = [f for f in all_figures if f.met is False]
+    summary = "".join(f"- {f.name}: {f.value} (target {f.target})\n" for f in unmet)
     header = (
         "# Benchmarks\n\n"
         f"Written by `make bench` (`python tests/bench/run.py`), {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.\n\n"
-        f"Machine: {machine()}.\n\n"
+        f"Machine: {machine()}; load average at the end {_load()}.\n\n"
         f"Whole run: {elapsed:.0f} s. Targets met: {sum(1 for f in all_figures if f.met)}"
         f" of {sum(1 for f in all_figures if f.met is not None)}.\n\n"
+        + (f"Not met (each section's note says what stands in the way):\n\n{summary}\n" if unmet else "")
     )
     args.out.write_text(header + "\n".join(sections))
     print(f"wrote {args.out} ({len(unmet)} targets not met) in {elapsed:.0f} s")
     return 0
+
+
+def _load() -> str:
+    try:
+        return " / ".join(f"{n:.1f}" for n in os.getloadavg()) + " (1 / 5 / 15 min)"
+    except OSError:
+        return "unknown"
 
 
 if __name__ == "__main__":

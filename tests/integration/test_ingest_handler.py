@@ -332,3 +332,18 @@ def test_demo_emails_give_the_events_the_demo_expects(stack: Any, app: Any) -> N
     assert alert["clock_offset_seconds"] == 42.0  # the NAS clock the digest warns about
     (no_events,) = replies_sent()
     assert set(no_events.destinations) == {"bob@example.org"}
+
+
+def test_ingest_learns_the_networks_the_alerts_were_addressed_to(stack: Any, app: Any) -> None:
+    """Where probes were addressed is where the reporter lives: the filters never report
+    traffic from there (own-network), even from a log line that hides its direction."""
+    from probewatch.store.reporters import get_reporter
+
+    raw = fixture_bytes("gmail_inline.eml").replace(b"DST=203.0.113.10", b"DST=81.2.69.10")
+    ingest(stack, app, "public_destination.eml", raw)
+    alice = get_reporter(stack.table_name, "alice@example.net")
+    assert alice is not None and alice.observed_sites == ["81.2.69.0/24"]
+    # Documentation-range destinations (the other fixtures) teach nothing.
+    ingest(stack, app, "gmail_inline.eml")
+    alice = get_reporter(stack.table_name, "alice@example.net")
+    assert alice is not None and alice.observed_sites == ["81.2.69.0/24"]

@@ -29,7 +29,8 @@ ALICE = Reporter(
     irc_servers=["94.125.182.252", "irc.libera.chat"],
     self_scans=["2026-11-25T09:00:00Z", "not a time"],
 )
-BOB = Reporter(email="bob@example.net")
+# Bob declared nothing; his alerts showed probes addressed to 89.160.20.0/24 and 2a02:c7c:1::/48.
+BOB = Reporter(email="bob@example.net", observed_sites=["89.160.20.0/24", "2a02:c7c:1::/48"])
 PAULA = Reporter(email="paula@example.org", status="paused")
 REPORTERS = {r.email: r for r in (ALICE, BOB, PAULA)}
 SCANNER = "81.2.69.142"  # an ordinary public address
@@ -75,6 +76,24 @@ EVENT_CASES: list[tuple[str | None, dict[str, Any], dict[str, Any], str]] = [
     (None, {"action": "block"}, {}, "near miss: blocked"),
     ("own-network", {"src_ip": "24.60.11.99"}, {}, "the reporter's own /24"),
     (None, {"src_ip": "24.60.12.99"}, {}, "near miss: next /24"),
+    (
+        "own-network",
+        {"src_ip": "89.160.20.160", "reporter": "bob@example.net"},
+        {},
+        "learned from where the reporter's alerts were addressed",
+    ),
+    (
+        "own-network",
+        {"src_ip": "2a02:c7c:1:9::5", "reporter": "bob@example.net", "dst_ip": "2a02:c7c:1::1"},
+        {},
+        "learned IPv6 /48",
+    ),
+    (
+        None,
+        {"src_ip": "89.160.21.160", "reporter": "bob@example.net"},
+        {},
+        "near miss: next to a learned /24",
+    ),
     (
         "isp-resolver",
         {

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import os
 import socket
-from email.utils import parseaddr
 from collections.abc import Iterator
 from contextlib import contextmanager
+from email.utils import parseaddr
 
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",

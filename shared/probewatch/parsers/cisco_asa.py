@@ -106,9 +106,10 @@ class CiscoAsaParser:
             return None
         message_id = tag.group("id")
         body = line[tag.end() :].strip()
-        repeated = _REPEATED.match(body)
-        if repeated:
-            body = repeated.group("inner")
+        if body.startswith("message repeated"):
+            repeated = _REPEATED.match(body)
+            if repeated:
+                body = repeated.group("inner")
         fields = _fields(message_id, body)
         if fields is None:
             return []
@@ -227,12 +228,18 @@ def _deny_106(message_id: str, body: str) -> _Fields | None:
             action,
             direction=zone_direction(match.group("si"), match.group("di")),
         )
-    listed = _OUTBOUND_LIST.match(body)  # 106002
+    listed = _OUTBOUND_LIST.match(body) if "outbound list" in body else None  # 106002
     if listed:
         return _Fields(listed.group("proto"), (listed.group("src"), listed.group("sp")),
                        (listed.group("dst"), listed.group("dp")), "block",
                        direction="out")  # fmt: skip
-    match = _DENY_SRC_DST.match(body) or _INBOUND_DENIED.match(body) or _DENY_FROM_TO.match(body)
+    # Each pattern is anchored on its first word: ask only the ones that can match.
+    if body.startswith("Deny "):
+        match = _DENY_SRC_DST.match(body) or _DENY_FROM_TO.match(body)
+    elif body.startswith(("Inbound ", "Outbound ")):
+        match = _INBOUND_DENIED.match(body)
+    else:
+        match = None
     if match is None:
         return None
     flags = _FLAGS.search(body)

@@ -333,6 +333,7 @@ class HeaderTimes:
         "_ctx",
         "_end",
         "_latest",
+        "_memo",
         "_minute",
         "_minute_start",
         "_prefix",
@@ -349,6 +350,7 @@ class HeaderTimes:
         self._minute = ""  # "Jan 14 10:00:" of the last plain BSD time, and its UTC start
         self._minute_start: datetime | None = None
         self._latest = datetime.max.replace(tzinfo=UTC)
+        self._memo = MinuteTimes()
 
     def leading(self, line: str, ctx: ParseContext) -> tuple[datetime | None, int]:
         """(time, end offset of the timestamp) of the envelope at the line start; (None, 0)
@@ -393,13 +395,42 @@ class HeaderTimes:
                 value = self._minute_start + _SECONDS[second]
                 if value <= self._latest:
                     return value
-        value = parse_bsd(text, ctx)
+        minute_start = None
+        if text[-3:-2] == ":" and text[-2:].isdigit():  # ends in the seconds: "... 10:00:07"
+            minute_start = self._memo.minute_start(text[:-2], ctx)
+        if minute_start is not None and text[-2:] < "60":
+            value: datetime | None = minute_start + _SECONDS[int(text[-2:])]
+        else:
+            value = parse_bsd(text, ctx)
         self._latest = (ctx.received_at or clock.utcnow()) + FUTURE_TOLERANCE
-        if plain and value is not None:
-            self._minute, self._minute_start = text[:13], value - timedelta(seconds=value.second)
+        if plain and minute_start is not None:
+            self._minute, self._minute_start = text[:13], minute_start
         else:
             self._minute = ""
         return value
+
+
+class MinuteTimes:
+    """The UTC start of a BSD-syslog minute ("Jan 14 10:00:", "Nov 25 2026 00:00:"), for
+    lines that come in runs within the same minutes: every second of it is start + seconds.
+
+    Only when that is exact: second 00 and second 59 of the minute must both parse and lie
+    59 s apart (same inferred year, no zone change inside the minute); None otherwise, and the
+    caller parses each time in full. One entry: runs share a minute, then move on."""
+
+    __slots__ = ("_ctx", "_minute", "_start")
+
+    def __init__(self) -> None:
+        self._ctx: ParseContext | None = None
+        self._minute = ""
+        self._start: datetime | None = None
+
+    def minute_start(self, minute: str, ctx: ParseContext) -> datetime | None:
+        if minute != self._minute or ctx is not self._ctx:
+            first, last = parse_bsd(minute + "00", ctx), parse_bsd(minute + "59", ctx)
+            exact = first is not None and last is not None and last - first == _SECONDS[59]
+            self._ctx, self._minute, self._start = ctx, minute, first if exact else None
+        return self._start
 
 
 def parse_bsd(text: str, ctx: ParseContext) -> datetime | None:

@@ -25,8 +25,10 @@ from probewatch.model import Action, ProbeEvent
 from probewatch.parsers.base import LineRejected
 
 # Canonical dotted-quad IPv4 (no zero padding): already in the form ip() would return.
+# ASCII: \d would otherwise take other scripts' digits, which ipaddress refuses.
 _PLAIN_IPV4 = re.compile(
-    r"(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+    r"(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)",
+    re.ASCII,
 )
 
 

@@ -50,9 +50,17 @@ def verdict(word: str | None) -> Action:
     return validate.action(lowered)
 
 
+# Characters an IPv6 address (before a "%scope") can hold: anything else is no address.
+_NOT_IPV6 = re.compile(r"[^0-9A-Fa-f:.]")
+
+
 def _is_ip(text: str) -> bool:
     if validate.is_plain_ipv4(text):  # the common case, without ipaddress' cost
         return True
+    # ipaddress takes IPv4 only in that canonical form, and IPv6 only with a colon: reject
+    # "outside:10.1.1.1" and the like without raising and catching an exception.
+    if ":" not in text or _NOT_IPV6.search(text.partition("%")[0]):
+        return False
     try:
         ipaddress.ip_address(text)
     except ValueError:
@@ -84,6 +92,8 @@ def endpoint(text: str) -> tuple[str, str | None]:
     Raises LineRejected("bad-address") when no valid address is there."""
     text = text.strip().rstrip(",")
     address, _, port = text.partition("/")
+    if validate.is_plain_ipv4(address):  # no interface name: nothing to split
+        return address, (port or None)
     return split_iface_address(address), (port or None)
 
 

@@ -35,6 +35,8 @@ def reporter_to_item(reporter: Reporter) -> dict[str, Any]:
     email = reporter.email.lower()
     item = asdict(reporter)
     item["email"] = email
+    # A string set, so ingest can ADD to it without reading the profile first.
+    item["observed_sites"] = set(reporter.observed_sites) or None
     item.update(
         {
             keys.PK: keys.reporter_pk(email),
@@ -57,6 +59,8 @@ def reporter_from_item(item: dict[str, Any]) -> Reporter:
             value = int(value)
         elif f.name in _INT_LIST_FIELDS:
             value = [int(v) for v in value]
+        elif isinstance(value, set | frozenset):  # string sets come back unordered
+            value = sorted(str(v) for v in value)
         elif isinstance(value, list):
             value = [str(v) for v in value]
         values[f.name] = value
@@ -73,6 +77,25 @@ def get_reporter(table_name: str, email: str) -> Reporter | None:
 
 def put_reporter(table_name: str, reporter: Reporter) -> None:
     _call(dynamodb_table(table_name).put_item, Item=reporter_to_item(reporter))
+
+
+def note_observed_sites(table_name: str, email: str, sites: set[str]) -> None:
+    """Add networks the reporter's alerts were addressed to (see Reporter.observed_sites).
+
+    One UpdateItem per email; only an existing profile is touched."""
+    if not sites:
+        return
+    try:
+        dynamodb_table(table_name).update_item(
+            Key={keys.PK: keys.reporter_pk(email), keys.SK: keys.PROFILE_SK},
+            UpdateExpression="ADD observed_sites :sites",
+            ConditionExpression=f"attribute_exists({keys.PK})",
+            ExpressionAttributeValues={":sites": set(sites)},
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return  # the profile is gone: nothing left to protect
+        raise StoreError(f"observed sites for {email}: {exc}") from exc
 
 
 def delete_reporter(table_name: str, email: str) -> bool:
