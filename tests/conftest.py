@@ -5,6 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests check behaviour, not speed: a loaded machine must not fail them (no deadline,
+# no "too slow" health check), and they keep no example database in the repo tree. Under CI
+# (the CI variable is set) Hypothesis loads its own "ci" profile, which also derandomizes.
+settings.register_profile(
+    "probewatch",
+    deadline=None,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+if settings.get_current_profile_name() != "ci":
+    settings.load_profile("probewatch")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

@@ -8,7 +8,7 @@ only on AWS errors: bad mail is answered by a submission record inside ingest_ob
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.batch import (
@@ -22,6 +22,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from probewatch.config import IngestSettings, get_settings
 from probewatch.ingest import ingest_object
 from probewatch.observability import logger, metrics
+
+if TYPE_CHECKING:
+    # Types only: with pydantic loaded it imports every parser model, a cold-start cost.
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
@@ -50,7 +54,9 @@ def record_handler(record: SQSRecord) -> None:
 
 @metrics.log_metrics
 @logger.inject_lambda_context
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(
+    event: dict[str, Any], context: LambdaContext
+) -> PartialItemFailureResponse:
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -16,6 +16,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from probewatch.config import SendSettings, get_settings
 from probewatch.observability import logger, metrics
 from probewatch.sending import SendDeferred, defer_message, send_incident
+
+if TYPE_CHECKING:
+    # Types only: with pydantic loaded it imports every parser model, a cold-start cost.
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
 # A batch whose every message is deferred is still a normal answer, not a crash.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -40,7 +44,9 @@ def record_handler(record: SQSRecord) -> None:
 
 @metrics.log_metrics
 @logger.inject_lambda_context
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(
+    event: dict[str, Any], context: LambdaContext
+) -> PartialItemFailureResponse:
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

@@ -30,7 +30,8 @@ _QUOTE_START_RE = re.compile(
 
 
 class HasTable(Protocol):
-    table_name: str
+    @property
+    def table_name(self) -> str: ...  # read-only, as on the frozen settings models
 
 
 def record_reply(mail: Any, settings: HasTable, now: datetime) -> bool:
@@ -46,6 +47,7 @@ def record_reply(mail: Any, settings: HasTable, now: datetime) -> bool:
         return False
     when = getattr(mail, "received_at", None) or now
     contact_domains = {c.email.rpartition("@")[2].lower() for c in incident.contacts}
+    excerpt = reply_excerpt(_first_text(mail))
     data = {
         "incident_id": incident.incident_id,
         "src_ip": incident.src_ip,
@@ -53,10 +55,10 @@ def record_reply(mail: Any, settings: HasTable, now: datetime) -> bool:
         # Anyone can write an id into a subject; say whether the sender is a mailbox we wrote to.
         "from_contacted_domain": sender.rpartition("@")[2] in contact_domains,
         "subject": clean_text(getattr(mail, "subject", "") or "", 120),
-        "excerpt": reply_excerpt(_first_text(mail)),
+        "excerpt": excerpt,
         "automatic": bool(getattr(mail, "auto_submitted", False)),
     }
-    ident = f"{incident.incident_id}-{_short_hash(getattr(mail, 'message_id', None) or data['excerpt'])}"
+    ident = f"{incident.incident_id}-{_short_hash(getattr(mail, 'message_id', None) or excerpt)}"
     for email in incident.reporters:
         append_log(settings.table_name, email, when, "abuse-reply", ident, data)
     logger.info("abuse desk reply recorded", extra={"incident_id": incident.incident_id})

@@ -30,6 +30,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from probewatch.backtrace.special import unmapped_ip
 from probewatch.filters import FilterOutcome
 from probewatch.model import EvidenceLine, Incident, ProbeEvent, Reporter, iso_z
 
@@ -51,14 +52,9 @@ def mask_destination(ip: str | None, octets: int) -> str | None:
     Bad input: None, or text that is not an address, gives None (never the raw text, which
     could reveal the reporter); an `octets` outside 2..3 masks 3 (the more private choice).
     """
-    if not ip:
+    address = unmapped_ip(ip)
+    if address is None:
         return None
-    try:
-        address = ipaddress.ip_address(ip.strip().strip("[]").split("%", 1)[0])
-    except ValueError:
-        return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
     if address.version == 6:
         network = ipaddress.ip_network(f"{address}/48", strict=False)
         return f"{network} (masked)"

@@ -15,7 +15,6 @@ next run (15 minutes later) continues from there.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -49,6 +48,7 @@ from probewatch.filters import (
 )
 from probewatch.model import Incident, ProbeEvent, Reporter, iso_z
 from probewatch.observability import logger
+from probewatch.send_queue import enqueue_send
 from probewatch.store import incidents as store
 from probewatch.store.reporters import append_log, list_reporters
 
@@ -108,7 +108,6 @@ class _Run:
         self.now = now
         self._backtracer = backtracer
         self._reporters: dict[str, Reporter] | None = None
-        self._sqs: Any = None
         self.summary = RunSummary()
         self.quiet = timedelta(minutes=settings.quiet_minutes)
         self.age = timedelta(hours=settings.finalize_after_hours)
@@ -182,7 +181,7 @@ class _Run:
         self._save(incident, is_new)  # raises IncidentChanged if another writer was first
         self._count_decision(incident)
         if incident.status == "queued":
-            self._send_queue_message(incident.incident_id)
+            enqueue_send(self.settings.send_queue_url, incident.incident_id, 0)
         self._log_filtered(incident, delta, dropped)
         if incident.status != "open":
             self._log_decision(incident, events)
@@ -305,15 +304,6 @@ class _Run:
             store.set_current_incident(self.table, incident.src_ip, incident.incident_id)
             self.summary.opened += 1
 
-    def _send_queue_message(self, incident_id: str) -> None:
-        """Only ever called after the save that moved the incident to "queued" succeeded."""
-        if self._sqs is None:
-            import boto3
-
-            self._sqs = boto3.client("sqs")
-        body = json.dumps({"incident_id": incident_id, "attempt": 0})
-        self._sqs.send_message(QueueUrl=self.settings.send_queue_url, MessageBody=body)
-
     def _enqueue(self, incident: Incident, reason: str) -> None:
         mailbox = incident.contacts[0].email if incident.contacts else None
         if mailbox and not store.claim_dedupe(
@@ -335,7 +325,7 @@ class _Run:
         incident.queued_at = self.now
         incident.enqueue_count += 1
         store.save_incident(self.table, incident)  # only the run that saved goes on to send
-        self._send_queue_message(incident.incident_id)
+        enqueue_send(self.settings.send_queue_url, incident.incident_id, 0)
         self.summary.queued += 1
 
     def _save_quietly(self, incident: Incident) -> None:
@@ -389,7 +379,16 @@ class _Run:
         if incident.status == "held":
             data["hold_until"] = iso_z(incident.hold_until)
             data["cancel"] = f"CANCEL {incident.incident_id}"
+        carrying = set(incident.reporters)
         for email in sorted({(e.reporter or "").lower() for e in events} - {""}):
+            if incident.status in ("queued", "held") and email not in carrying:
+                # Every event of theirs was filtered out (their "filtered" line says why): the
+                # report rests on others' evidence, so it is not theirs to wait for or cancel.
+                # The digest shows no incident for this status, only the dropped events.
+                mine = {**data, "status": "filtered", "code": "filtered"}
+                mine["reason"] = "every event of yours matched a false-positive rule"
+                append_log(self.table, email, self.now, "decision", incident.incident_id, mine)
+                continue
             append_log(self.table, email, self.now, kind, incident.incident_id, data)
 
     # --- closing -------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -64,16 +65,16 @@ def run(args: argparse.Namespace) -> int:
     return status
 
 
-def _as_text(record: dict[str, object]) -> str:
+def _as_text(record: dict[str, Any]) -> str:
     if not record["reportable"]:
         return f"{record['ip']}: not reportable ({record['reason']})"
     if record.get("error"):
         return f"{record['ip']}: lookup failed ({record['error']})"
     network = record.get("network") or {}
-    contacts = ", ".join(c["email"] for c in record["contacts"]) or "no contact"  # type: ignore[index, union-attr]
+    contacts = ", ".join(c["email"] for c in record["contacts"]) or "no contact"
     where = (
         f"{network.get('cidr')} {network.get('name')} {network.get('rir')}"
         if network
         else "no network"
-    )  # type: ignore[union-attr]
+    )
     return f"{record['ip']}: {where}; ptr {record['ptr']}; {contacts}"

@@ -149,7 +149,15 @@ def _describe(message: dict[str, Any]) -> dict[str, Any]:
 
 
 def _url_from_stack(session: boto3.session.Session, stack: str, output: str) -> str:
-    described = session.client("cloudformation").describe_stacks(StackName=stack)
+    from botocore.exceptions import ClientError
+
+    try:
+        described = session.client("cloudformation").describe_stacks(StackName=stack)
+    except ClientError as exc:  # no such stack (the local stack has none): say what to do
+        raise SystemExit(
+            f"stack {stack}: {exc.response['Error']['Message']}; "
+            "use --stack NAME, or --queue-url URL for a queue outside a stack"
+        ) from exc
     outputs = {o["OutputKey"]: o["OutputValue"] for o in described["Stacks"][0].get("Outputs", [])}
     if output not in outputs:
         raise SystemExit(f"stack {stack} has no output {output}")

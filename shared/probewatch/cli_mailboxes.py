@@ -1,8 +1,8 @@
 """`probewatch suppress EMAIL [--reason TEXT]`, `probewatch suppress --list`,
 `probewatch unsuppress EMAIL`: the operator's side of the mailbox suppression list.
 
-Works against the table named by --table or PROBEWATCH_TABLE_NAME (no default: a typo must
-not edit another table). Registry desks (registry_desks.txt) are always suppressed and listed
+Works against the table named by --table, the deployed stack's outputs (--stack NAME) or
+PROBEWATCH_TABLE_NAME (no default: a typo must not edit another table). Registry desks (registry_desks.txt) are always suppressed and listed
 with --list --registry.
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 
 from probewatch.clock import utcnow
@@ -21,7 +20,9 @@ SERVES_SEVERAL = True
 
 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
-    parser.add_argument("--table", help="DynamoDB table (default: $PROBEWATCH_TABLE_NAME)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--table", help="DynamoDB table (default: $PROBEWATCH_TABLE_NAME)")
+    where.add_argument("--stack", help="CloudFormation stack (output TableName)")
     if name == "suppress":
         parser.add_argument("email", nargs="?", help="the mailbox never to mail again")
         parser.add_argument("--reason", default="asked not to receive port-probe reports")
@@ -35,10 +36,12 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    # The environment is read only here, by the command line, never by Lambda code.
-    table = args.table or os.environ.get("PROBEWATCH_TABLE_NAME")
-    if not table:
-        print("error: give --table or set PROBEWATCH_TABLE_NAME", file=sys.stderr)
+    from probewatch.cli_reporters import resolve_table
+
+    try:  # --table, else --stack's output, else PROBEWATCH_TABLE_NAME
+        table = resolve_table(args)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     from probewatch.store import mailboxes
 

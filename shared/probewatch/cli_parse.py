@@ -9,13 +9,12 @@ lines prints nothing and exits 0. Exit 2 when a file cannot be read or the zone 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
 import time
 from datetime import datetime
-from email import policy
-from email.parser import BytesParser
 from typing import Any
 
 from probewatch.parsers import ParseResult, parse_text
@@ -66,10 +65,14 @@ def run(args: argparse.Namespace) -> int:
             continue
         started = time.perf_counter()
         result = ParseResult()
-        for text, reference in _texts(path, data):
-            result.extend(
-                parse_text(text, tz=zone, received_at=reference, check_age=False, parsers=PARSERS)
-            )
+        # Parsing creates an object or three per line that all live until the end, and no
+        # reference cycles: the cyclic collector would only rescan them, again and again.
+        gc.disable()
+        try:
+            for versions, reference in _texts(path, data):
+                result.extend(_best(versions, zone, reference, keep_events=not args.stats))
+        finally:
+            gc.enable()
         seconds += time.perf_counter() - started
         total.extend(result)
         if not args.stats:
@@ -89,14 +92,35 @@ def _read(path: str) -> bytes:
         return handle.read()
 
 
-def _texts(path: str, data: bytes) -> list[tuple[str, datetime | None]]:
-    """(text, year reference) pairs: the file itself, or the text parts of an email."""
+def _best(
+    versions: list[str], zone: Any, reference: datetime | None, keep_events: bool = True
+) -> ParseResult:
+    """The parse of the rendering that yields the most events (then the fewest rejected
+    lines, then the preferred one), as ingest does: a hard-wrapped plain body loses to its
+    HTML alternative that kept the log lines whole."""
+    results = [
+        parse_text(
+            text,
+            tz=zone,
+            received_at=reference,
+            check_age=False,
+            parsers=PARSERS,
+            keep_events=keep_events,
+        )
+        for text in versions
+    ]
+    return max(results, key=lambda r: (r.event_count, -len(r.rejected)))
+
+
+def _texts(path: str, data: bytes) -> list[tuple[list[str], datetime | None]]:
+    """(versions of one text, year reference) pairs: the file itself, or each text of an
+    email with its other renderings (InboundMail.versions), preferred first."""
     if path.lower().endswith(".eml") or data.lstrip()[:40].lower().startswith(_MAIL_HEADERS):
         return _email_texts(data)
-    return [(_decode(data), None)]
+    return [([_decode(data)], None)]
 
 
-def _email_texts(data: bytes) -> list[tuple[str, datetime | None]]:
+def _email_texts(data: bytes) -> list[tuple[list[str], datetime | None]]:
     try:
         from probewatch.mail.inbound import read_email
     except ImportError:
@@ -109,11 +133,14 @@ def _email_texts(data: bytes) -> list[tuple[str, datetime | None]]:
         print(f"probewatch parse: email not read: {exc.reason}", file=sys.stderr)
         return []
     reference = getattr(mail, "date", None) or getattr(mail, "received_at", None)
-    return [(part.text, reference) for part in mail.texts]
+    return [([v.text for v in mail.versions(part)], reference) for part in mail.texts]
 
 
-def _stdlib_email_texts(data: bytes) -> list[tuple[str, datetime | None]]:
+def _stdlib_email_texts(data: bytes) -> list[tuple[list[str], datetime | None]]:
     """Plain-text parts via the standard library, for when the mail module is absent."""
+    from email import policy  # here: a log file never needs the email package
+    from email.parser import BytesParser
+
     message = BytesParser(policy=policy.default).parsebytes(data)
     reference = None
     date = message["date"]
@@ -126,10 +153,10 @@ def _stdlib_email_texts(data: bytes) -> list[tuple[str, datetime | None]]:
     for part in message.walk():
         if part.get_content_maintype() == "text" and not part.is_multipart():
             try:
-                texts.append((str(part.get_content()), reference))
+                texts.append(([str(part.get_content())], reference))
             except (LookupError, ValueError):
-                payload = part.get_payload(decode=True) or b""
-                texts.append((_decode(payload), reference))
+                payload = part.get_payload(decode=True)
+                texts.append(([_decode(payload if isinstance(payload, bytes) else b"")], reference))
     return texts
 
 
@@ -145,7 +172,7 @@ def _decode(data: bytes) -> str:
 def _print_stats(result: ParseResult, seconds: float, as_json: bool) -> None:
     stats: dict[str, Any] = {
         "lines": result.lines,
-        "events": len(result.events),
+        "events": result.event_count,
         "formats": dict(sorted(result.formats.items())),
         "rejected": dict(sorted(result.rejected_by_reason().items())),
         "seconds": round(seconds, 3),

@@ -97,8 +97,12 @@ def resolve_table(args: argparse.Namespace) -> str:
 
 def _stack_output(stack: str, key: str) -> str:
     import boto3
+    from botocore.exceptions import ClientError
 
-    described = boto3.client("cloudformation").describe_stacks(StackName=stack)
+    try:
+        described = boto3.client("cloudformation").describe_stacks(StackName=stack)
+    except ClientError as exc:  # no such stack, or no permission to read it
+        raise ValueError(f"stack {stack}: {exc.response['Error']['Message']}") from exc
     for output in described["Stacks"][0].get("Outputs", []):
         if output["OutputKey"] == key:
             return str(output["OutputValue"])

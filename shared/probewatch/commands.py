@@ -116,7 +116,7 @@ def apply_settings(reporter: Reporter, pairs: dict[str, str]) -> Reporter:
             else:
                 problems.append(f"mask={value}: must be 2 or 3 (octets hidden)")
         elif key in ("review", "digest"):
-            allowed = {
+            allowed: dict[str, dict[str, Any]] = {
                 "review": {"on": True, "off": False},
                 "digest": {"daily": "daily", "off": "off"},
             }

@@ -20,7 +20,8 @@ from probewatch.mailbox_chain import extend_with_fallbacks
 from probewatch.model import Incident
 from probewatch.observability import logger, metrics
 from probewatch.report import clean_text
-from probewatch.sending import aws_client, log_for_reporters, update_incident
+from probewatch.send_queue import enqueue_send
+from probewatch.sending import log_for_reporters, update_incident
 from probewatch.store import mailboxes
 from probewatch.store.incidents import get_incident
 
@@ -107,7 +108,7 @@ def _permanent_bounce(
     if incident.status == "queued" and _previous_mailbox(incident) in bounced_set:
         # A retried notification whose re-route was saved but perhaps never enqueued; the
         # send attempt's claim makes a second message harmless.
-        _enqueue(settings, incident_id, attempt + 1)
+        enqueue_send(settings.send_queue_url, incident_id, attempt + 1)
         return "re-enqueued"
     return "stale"
 
@@ -146,16 +147,9 @@ def _reroute(
     following = incident.contacts[incident.contact_index].email
     data = {"incident_id": incident_id, "src_ip": incident.src_ip, "from": bounced, "to": following}
     log_for_reporters(table, incident, now, "rerouted", data, attempt)
-    _enqueue(settings, incident_id, attempt + 1)
+    enqueue_send(settings.send_queue_url, incident_id, attempt + 1)
     metrics.add_metric(name="ReportsRerouted", unit="Count", value=1)
     return "rerouted"
-
-
-def _enqueue(settings: FeedbackSettings, incident_id: str, attempt: int) -> None:
-    aws_client("sqs").send_message(
-        QueueUrl=settings.send_queue_url,
-        MessageBody=json.dumps({"incident_id": incident_id, "attempt": attempt}),
-    )
 
 
 def _sent_message(table_name: str, mail: dict[str, Any]) -> tuple[str, int] | None:

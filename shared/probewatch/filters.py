@@ -25,7 +25,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from probewatch.backtrace.special import reportable_reason
+from probewatch.backtrace.special import reportable_reason, unmapped_ip
 from probewatch.model import ProbeEvent, Reporter, parse_iso
 from probewatch.sites import site_of
 
@@ -117,18 +117,6 @@ class FilterOutcome:
 # --- helpers ---------------------------------------------------------------------------
 
 
-def _address(text: str | None) -> Address | None:
-    if not text:
-        return None
-    try:
-        address = ipaddress.ip_address(text.strip().strip("[]").split("%", 1)[0])
-    except ValueError:
-        return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    return address
-
-
 def _network(text: str) -> Network | None:
     try:
         return ipaddress.ip_network(text.strip(), strict=False)
@@ -183,7 +171,7 @@ def _ptr_under(ptr: str | None, domains: Iterable[str]) -> bool:
 
 def _special_source(event: ProbeEvent, _r: Reporter | None, _f: SourceFacts) -> bool:
     # Belt and braces: the shared bogon tables, and Python's own notion of "global".
-    address = _address(event.src_ip)
+    address = unmapped_ip(event.src_ip)
     return reportable_reason(event.src_ip) is not None or address is None or not address.is_global
 
 
@@ -205,24 +193,24 @@ def _allowed(event: ProbeEvent, _r: Reporter | None, _f: SourceFacts) -> bool:
 def _own_address(event: ProbeEvent, reporter: Reporter | None, _f: SourceFacts) -> bool:
     if reporter is None:
         return False
-    sites = [site_of(a) for a in map(_address, reporter.public_ips) if a is not None]
+    sites = [site_of(a) for a in map(unmapped_ip, reporter.public_ips) if a is not None]
     sites += [n for n in map(_network, reporter.observed_sites) if n is not None]
-    return _in_any(_address(event.src_ip), sites)
+    return _in_any(unmapped_ip(event.src_ip), sites)
 
 
 
 def _isp_resolver(event: ProbeEvent, reporter: Reporter | None, _f: SourceFacts) -> bool:
     if reporter is None:
         return False
-    source = _address(event.src_ip)
-    return source is not None and source in {_address(r) for r in reporter.resolvers}
+    source = unmapped_ip(event.src_ip)
+    return source is not None and source in {unmapped_ip(r) for r in reporter.resolvers}
 
 
 def _isp_network(event: ProbeEvent, reporter: Reporter | None, _f: SourceFacts) -> bool:
     if reporter is None:
         return False
     networks = [n for n in map(_network, reporter.isp_networks) if n is not None]
-    return _in_any(_address(event.src_ip), networks)
+    return _in_any(unmapped_ip(event.src_ip), networks)
 
 
 def _dhcp(event: ProbeEvent, _r: Reporter | None, _f: SourceFacts) -> bool:
@@ -233,12 +221,12 @@ def _dhcp(event: ProbeEvent, _r: Reporter | None, _f: SourceFacts) -> bool:
 def _irc_server_declared(event: ProbeEvent, reporter: Reporter | None, _f: SourceFacts) -> bool:
     if reporter is None:
         return False
-    source = _address(event.src_ip)
-    return source is not None and source in {_address(s) for s in reporter.irc_servers}
+    source = unmapped_ip(event.src_ip)
+    return source is not None and source in {unmapped_ip(s) for s in reporter.irc_servers}
 
 
 def _lb_proximity(event: ProbeEvent, _r: Reporter | None, _f: SourceFacts) -> bool:
-    if not _in_any(_address(event.src_ip), cdn_networks()):
+    if not _in_any(unmapped_ip(event.src_ip), cdn_networks()):
         return False
     dns = event.proto in ("UDP", "TCP") and 53 in _ports(event)
     icmp = event.proto in ("ICMP", "ICMPV6", "IPV6-ICMP")
@@ -247,7 +235,7 @@ def _lb_proximity(event: ProbeEvent, _r: Reporter | None, _f: SourceFacts) -> bo
 
 
 def _scan_service(event: ProbeEvent, _r: Reporter | None, _f: SourceFacts) -> bool:
-    return _in_any(_address(event.src_ip), scan_service_networks())
+    return _in_any(unmapped_ip(event.src_ip), scan_service_networks())
 
 
 def _self_scan(event: ProbeEvent, reporter: Reporter | None, _f: SourceFacts) -> bool:
@@ -346,7 +334,7 @@ def _irc_by_name(event: ProbeEvent, reporter: Reporter | None, facts: SourceFact
     if not facts.ptr:
         return False
     declared = [s.lower().rstrip(".") for s in (reporter.irc_servers if reporter else [])]
-    if _ptr_under(facts.ptr, [name for name in declared if _address(name) is None]):
+    if _ptr_under(facts.ptr, [name for name in declared if unmapped_ip(name) is None]):
         return True  # a server the reporter named, by host name
     looks_ircd = bool(_IRCD_PTR.search(facts.ptr.lower().rstrip(".")))
     return looks_ircd and event.dst_port in IRC_PROXY_CHECK_PORTS
@@ -366,7 +354,7 @@ def _isp_by_registry(event: ProbeEvent, reporter: Reporter | None, facts: Source
         return False
     return any(
         a is not None and a.version == cidr.version and a in cidr
-        for a in map(_address, reporter.public_ips)
+        for a in map(unmapped_ip, reporter.public_ips)
     )
 
 

@@ -32,11 +32,17 @@ _NEVER_REPLY_LOCALPARTS = {
 
 
 class ReplySettings(Protocol):
-    table_name: str
-    sender_address: str
-    inbound_address: str
-    replies_per_day: int
-    self_service: bool
+    # Properties: read-only, as on the frozen settings models (IngestSettings).
+    @property
+    def table_name(self) -> str: ...
+    @property
+    def sender_address(self) -> str: ...
+    @property
+    def inbound_address(self) -> str: ...
+    @property
+    def replies_per_day(self) -> int: ...
+    @property
+    def self_service(self) -> bool: ...
 
 
 def why_not_reply(mail: InboundMail, settings: ReplySettings) -> str | None:

@@ -11,32 +11,22 @@ from datetime import datetime
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from probewatch.observability import logger
+from probewatch.ses_mail import send_raw_email
 from probewatch.store.reporters import take_reply_slot
 
 if TYPE_CHECKING:
     from probewatch.mail.inbound import InboundMail
 
 
-@lru_cache(maxsize=1)
-def _sesv2() -> Any:
-    import boto3
-
-    return boto3.client("sesv2")
-
-
 def send_raw(message: EmailMessage) -> str:
     """Send a complete message (From/To taken from its headers); returns SES's message id."""
     recipients = [addr.strip() for addr in str(message["To"]).split(",") if addr.strip()]
-    response = _sesv2().send_email(
-        FromEmailAddress=str(message["From"]),
-        Destination={"ToAddresses": recipients},
-        Content={"Raw": {"Data": message.as_bytes(policy=policy.SMTP)}},
+    return send_raw_email(
+        message.as_bytes(policy=policy.SMTP), sender=str(message["From"]), recipients=recipients
     )
-    return str(response["MessageId"])
 
 
 def may_reply(mail: InboundMail) -> bool:

@@ -19,11 +19,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from probewatch.aws_clients import aws_client
 from probewatch.clock import utcnow
 from probewatch.config import SendSettings
 from probewatch.errors import AlreadyStored, ProbewatchError, StoreError
@@ -33,6 +33,7 @@ from probewatch.observability import logger, metrics
 from probewatch.registry_desks import is_registry_desk
 from probewatch.report import InvalidAddress, render_report, validate_address
 from probewatch.report_rules import report_violations
+from probewatch.ses_mail import send_raw_email
 from probewatch.store import mailboxes
 from probewatch.store.incidents import IncidentChanged, get_incident, save_incident
 from probewatch.store.reporters import append_log, get_reporter
@@ -318,17 +319,13 @@ def defer_message(queue_url: str, receipt_handle: str, delay: timedelta) -> None
 def _deliver(settings: SendSettings, raw: bytes, incident_id: str, attempt: int) -> str:
     # No Destination: SES takes the one recipient from the To header, which render_report
     # validated; one source of truth for who gets the report.
-    response = aws_client("sesv2").send_email(
-        FromEmailAddress=settings.sender_address,
-        Content={"Raw": {"Data": raw}},
-        ConfigurationSetName=settings.configuration_set,
+    return send_raw_email(
+        raw,
+        sender=settings.sender_address,
+        configuration_set=settings.configuration_set,
         # Tags come back in bounce/complaint/delivery events: the feedback function's key.
-        EmailTags=[
-            {"Name": "incident", "Value": incident_id},
-            {"Name": "attempt", "Value": str(attempt)},
-        ],
+        tags={"incident": incident_id, "attempt": str(attempt)},
     )
-    return str(response["MessageId"])
 
 
 def _load_reporters(table_name: str, incident: Incident) -> list[Reporter]:
@@ -341,10 +338,3 @@ def _load_reporters(table_name: str, incident: Incident) -> list[Reporter]:
 def _until_next_day(now: datetime) -> timedelta:
     tomorrow = (now + timedelta(days=1)).replace(hour=0, minute=5, second=0, microsecond=0)
     return tomorrow - now
-
-
-@lru_cache(maxsize=4)
-def aws_client(service: str) -> Any:
-    import boto3
-
-    return boto3.client(service)

@@ -210,7 +210,11 @@ class RequestCounter:
         with self._lock:
             self.tally = Tally()
             tally = self.tally
-        yield tally
+        try:
+            yield tally
+        finally:
+            with self._lock:
+                self.tally = Tally()  # what happens after the block counts elsewhere
 
     def _before(self, model: Any, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
         context["bench_started"] = time.perf_counter()

@@ -1,7 +1,9 @@
 """Aggregate scale: a run's DynamoDB requests must grow with the sources that have new
 events, never with the table. One aggregate run (`probewatch.aggregate_run.run_aggregate`) is
 measured three times on moto: a few active sources in a small table, the same sources (same
-events) in a table ten times larger, and ten times as many active sources in the large table.
+events) in a table ten times larger, and ten times as many active sources in the small table
+(moto's Query sorts the whole table on every call, so a busy run on the large table would
+take minutes of moto's time; the request counts do not depend on it).
 Inactive history is written with the store's own functions (`store.events.put_events`, which
 batch-writes `event_item`s; source state items keyed by `store.keys`); active sources get
 their events and their flag the way ingest writes them (`put_events`, `mark_sources_active`).
@@ -99,7 +101,7 @@ def run(workdir: Path) -> list[Figure]:
                              f"{time.perf_counter() - started:.0f} s", "", None, COMMAND)
         for label, table, active in (("small table", small_table, few),
                                      ("large table", big.table_name, few),
-                                     ("large table, 10x active", big.table_name, many)):
+                                     ("small table, 10x active", small_table, many)):
             activate(table, active)
             # No time budget: the run must process every due source to be comparable.
             run_settings = settings.model_copy(
@@ -114,22 +116,22 @@ def run(workdir: Path) -> list[Figure]:
     small, large, busy = (results[k][0] for k in results)
     per = {k: t.dynamodb() / results[k][1].processed for k, (t, _) in results.items()}
     size_ratio = large.dynamodb() / small.dynamodb()
-    per_source_ratio = per["large table, 10x active"] / per["large table"]
+    per_source_ratio = per["small table, 10x active"] / per["small table"]
     scans = sum(t.dynamodb("Scan") for t, _ in results.values())
     figures = [load_figure] + [
         Figure(label + f": {summary.processed} active of {known:,} known sources, "
                f"{events:,} events", f"{tally.dynamodb()} requests ({per[label]:.2f} per active "
                f"source: {tally.summary()}; {seconds[label]:.1f} s on moto)", "", None, COMMAND)
         for (label, (tally, summary)), known, events in zip(
-            results.items(), (SMALL_KNOWN + FEW, BIG_KNOWN + FEW, BIG_KNOWN + FEW + MANY),
+            results.items(), (SMALL_KNOWN + FEW, BIG_KNOWN + FEW, SMALL_KNOWN + FEW + MANY),
             ((SMALL_KNOWN * 2 + FEW * 3), (BIG_KNOWN * 2 + FEW * 3),
-             (BIG_KNOWN * 2 + (FEW + MANY) * 3)), strict=True)
+             (SMALL_KNOWN * 2 + (FEW + MANY) * 3)), strict=True)
     ]
     figures += [
         Figure("same active sources, 10x the table: requests ratio", f"{size_ratio:.2f}x",
                "1.00x (+-10%)", abs(size_ratio - 1) <= 0.1, COMMAND),
         Figure("10x the active sources: requests per active source ratio",
-               f"{per_source_ratio:.2f}x (total {busy.dynamodb() / large.dynamodb():.1f}x)",
+               f"{per_source_ratio:.2f}x (total {busy.dynamodb() / small.dynamodb():.1f}x)",
                "1.00x (+-10%): linear in active sources", abs(per_source_ratio - 1) <= 0.1,
                COMMAND),
         Figure("Scan requests in the three runs", str(scans), "0", scans == 0, COMMAND),

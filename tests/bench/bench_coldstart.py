@@ -1,6 +1,8 @@
 """Cold start: the time to import each Lambda handler module in a fresh interpreter (what a
-new Lambda container pays before its first event), against a fresh `import boto3` measured in
-the same run. Also checks that no function imports what only another function needs."""
+new Lambda container pays before its first event), against a fresh `import boto3` (and one
+client) measured in the same run: medians of 7 fresh interpreters each, compared on CPU time
+(wall time, shown beside it, also counts waiting for a core on this shared machine). Also
+checks that no function imports what only another function needs."""
 
 from __future__ import annotations
 
@@ -37,7 +39,7 @@ FORBIDDEN = {
 PROBE = r"""
 import importlib.util, json, sys, time
 path, name = sys.argv[1], sys.argv[2]
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 if path == "boto3":
     import boto3
     boto3.client("sqs")
@@ -45,41 +47,64 @@ else:
     spec = importlib.util.spec_from_file_location("app", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-elapsed = time.perf_counter() - start
-print(json.dumps({"seconds": elapsed, "modules": sorted(sys.modules)}))
+elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+print(json.dumps({"seconds": elapsed, "cpu": cpu, "modules": sorted(sys.modules)}))
 """
 
 
-def measure(target: str) -> tuple[float, list[str]]:
+def measure(target: str) -> tuple[float, float, list[str]]:
+    """(median wall seconds, median CPU seconds, modules loaded) of importing `target`."""
     import os
     import statistics
 
     env = {**os.environ, **ENV}
-    samples, modules = [], []
+    walls, cpus, modules = [], [], []
     for _ in range(RUNS):
         out = subprocess.run([str(PYTHON), "-c", PROBE, target, "x"], env=env, check=True,
                              capture_output=True, text=True).stdout
         data = json.loads(out.strip().splitlines()[-1])
-        samples.append(data["seconds"])
+        walls.append(data["seconds"])
+        cpus.append(data["cpu"])
         modules = data["modules"]
-    return statistics.median(samples), modules
+    return statistics.median(walls), statistics.median(cpus), modules
 
 
 def run(workdir: Path) -> list[Figure]:
-    boto3_seconds, _ = measure("boto3")
-    figures = [Figure("fresh `import boto3` + one client", f"{boto3_seconds * 1000:.0f} ms", "", None,
+    boto3_wall, boto3_cpu, _ = measure("boto3")
+    figures = [Figure("fresh `import boto3` + one client", f"{boto3_cpu * 1000:.0f} ms CPU "
+                      f"({boto3_wall * 1000:.0f} ms wall)", "", None,
                       "python -c 'import boto3; boto3.client(\"sqs\")'")]
     for name, forbidden in FORBIDDEN.items():
         path = REPO / "functions" / name / "app.py"
-        seconds, modules = measure(str(path))
-        ratio = seconds / boto3_seconds
+        wall, cpu, modules = measure(str(path))
+        ratio = cpu / boto3_cpu
         target = "<= 1.5x boto3" if name == "ingest" else ""
         met = ratio <= 1.5 if name == "ingest" else None
-        figures.append(Figure(f"import functions/{name}/app.py", f"{seconds * 1000:.0f} ms "
-                              f"({ratio:.2f}x boto3)", target, met, f"import functions/{name}/app.py"))
+        figures.append(Figure(f"import functions/{name}/app.py", f"{cpu * 1000:.0f} ms CPU "
+                              f"({ratio:.2f}x boto3; wall {wall * 1000:.0f} ms, "
+                              f"{wall / boto3_wall:.2f}x)", target, met,
+                              f"import functions/{name}/app.py"))
         leaked = sorted({f for f in forbidden for m in modules if m == f or m.startswith(f + ".")})
         figures.append(Figure(f"{name}: imports only what it needs",
                               "none of " + ", ".join(forbidden) if not leaked
                               else "imports " + ", ".join(leaked),
                               "0 foreign modules", not leaked))
     return figures
+
+
+def notes(figures: list[Figure]) -> str:
+    """What stands in the way, when the ingest target is not met."""
+    if all(f.met is not False for f in figures):
+        return ""
+    return (
+        "Note: in CPU time a fresh `import boto3` plus one client costs about 220 ms here; the "
+        "ingest handler pays the same boto3 import (about 165 ms) plus pydantic-settings (about "
+        "90 ms: pydantic itself and the dotenv / CLI / cloud sources it imports eagerly), "
+        "Powertools' batch utility (about 70 ms: asyncio and every event data class) and "
+        "probewatch's own modules (about 45 ms, compiled from source each time, as in Lambda "
+        "where the package directory is read-only). Parsers, commands and abuse-reply "
+        "handling are already imported only on first use. Within 1.5x would take settings "
+        "read without pydantic-settings (plain pydantic models fed from os.environ), which is "
+        "a change to probewatch.config and not done here. Wall time, shown beside, counts "
+        "mostly the wait for a core on this shared machine."
+    )

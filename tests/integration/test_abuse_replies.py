@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from send_helpers import enqueue, log_lines, run_send, seed_incident, sent_messages
 
-from probewatch import sending
 from probewatch.abuse_replies import record_reply
 from probewatch.config import IngestSettings, get_settings
 from probewatch.mail.inbound import read_email
@@ -39,7 +38,6 @@ def reply(
 
 @pytest.fixture
 def sent_report(aws_stack: Any) -> Any:
-    sending.aws_client.cache_clear()
     seed_incident(aws_stack.table_name, ["abuse@isp.example"], [ALICE, BOB])
     enqueue(aws_stack.send_queue_url, "PW-20261125-0a1b2c3d")
     run_send(aws_stack.send_queue_url)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+import boto3
 import pytest
 from aggregate_helpers import T0, FakeBacktracer, probe, queue_bodies, settings, store_events
 
@@ -21,17 +22,29 @@ M = timedelta(minutes=1)
 
 
 def _together(monkeypatch: pytest.MonkeyPatch, now: datetime) -> list[RunSummary]:
-    """Run two aggregate runs in threads; both read every source's window before either
-    writes anything about it (the worst interleaving)."""
+    """Run two aggregate runs in threads; both read every source's window and its current
+    incident before either writes anything about it (the worst interleaving). Both runs see
+    the same table, so they make the same reads in the same order and meet after each one;
+    meeting only after the window would let one run save before the other read the incident,
+    and that run would then correctly find nothing to do (an easier case than this test's)."""
     barrier = threading.Barrier(2, timeout=20)
-    real: Callable[..., Any] = incidents.load_source_window
+    reads: dict[str, Callable[..., Any]] = {
+        name: getattr(incidents, name) for name in ("load_source_window", "get_incident")
+    }
 
-    def load_then_wait(*args: Any, **kwargs: Any) -> Any:
-        window = real(*args, **kwargs)
-        barrier.wait()
-        return window
+    def read_then_wait(read: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            answer = read(*args, **kwargs)
+            barrier.wait()
+            return answer
 
-    monkeypatch.setattr(incidents, "load_source_window", load_then_wait)
+        return wrapper
+
+    for name, read in reads.items():
+        monkeypatch.setattr(incidents, name, read_then_wait(read))
+    # boto3's default session is not safe for two threads creating their first client at
+    # once (a Lambda container runs one invocation at a time); create it here, in one thread.
+    boto3.client("sqs")
     results: list[RunSummary] = []
     failures: list[BaseException] = []
 
@@ -46,7 +59,9 @@ def _together(monkeypatch: pytest.MonkeyPatch, now: datetime) -> list[RunSummary
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    monkeypatch.setattr(incidents, "load_source_window", real)
+        assert not thread.is_alive(), "an aggregate run did not finish"
+    for name, read in reads.items():
+        monkeypatch.setattr(incidents, name, read)
     assert not failures, failures
     return results
 

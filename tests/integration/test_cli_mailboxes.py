@@ -40,3 +40,31 @@ def test_suppress_list_unsuppress_and_bad_input(
     monkeypatch.delenv("PROBEWATCH_TABLE_NAME")
     assert main(["suppress", "a@b.example"]) == 2
     assert main(["suppress", "a@b.example", "--table", aws_stack.table_name]) == 0
+
+
+def test_table_from_the_stack_outputs_and_a_missing_stack_is_a_clear_error(
+    aws_stack: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import boto3
+
+    monkeypatch.delenv("PROBEWATCH_TABLE_NAME")
+    template = {
+        "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+        "Outputs": {"TableName": {"Value": aws_stack.table_name}},
+    }
+    boto3.client("cloudformation").create_stack(
+        StackName="probewatch", TemplateBody=json.dumps(template)
+    )
+    assert main(["suppress", "abuse@isp.example", "--stack", "probewatch"]) == 0
+    assert [m.email for m in mailboxes.list_suppressed(aws_stack.table_name)] == [
+        "abuse@isp.example"
+    ]
+    assert main(["unsuppress", "abuse@isp.example", "--stack", "probewatch"]) == 0
+    capsys.readouterr()
+    # No traceback for a stack that is not there: one line naming it.
+    assert main(["suppress", "--list", "--stack", "nope"]) == 2
+    assert main(["reporters", "list", "--stack", "nope"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("stack nope") == 2 and "Traceback" not in err
+    with pytest.raises(SystemExit, match="stack nope.*--queue-url"):  # exit status 1
+        main(["dlq", "list", "--queue", "ingest", "--stack", "nope"])

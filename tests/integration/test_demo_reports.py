@@ -1,21 +1,40 @@
-"""Every abuse report the demo sends meets every reporting rule, and none is sent twice."""
+"""`probewatch demo` on events/emails, run once for the module: every report it sends meets
+every reporting rule and none is sent twice (issue 6); every reporter's digest accounts for
+every event of theirs (issue 7) and shows every dropped event's reason (issue 4); and
+summary.json's counts add up with what was sent and stored."""
 
 from __future__ import annotations
 
 import email
 import json
-import subprocess
-import sys
-from email.policy import default
+from collections import Counter
 from email.utils import parseaddr
-from pathlib import Path
 
 import pytest
+from demo_helpers import EMAILS, DemoRun, run_demo
 
 from probewatch.report_rules import SUBJECT_RE, report_violations
 
-REPO = Path(__file__).resolve().parents[2]
-EMAILS = REPO / "events" / "emails"
+pytestmark = [
+    pytest.mark.network,
+    pytest.mark.skipif(not list(EMAILS.glob("*.eml")), reason="no sample emails in events/emails"),
+]
+
+# Where a digest must list an incident whose report rests on the reporter's events.
+SECTION_OF_STATUS = {
+    "sent": "Reports sent",
+    "held": "Reports waiting for your review",
+    "open": "Incidents open",
+    "queued": "Incidents open",
+    "not-reported": "Incidents not reported",
+}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    run = run_demo(tmp_path_factory.mktemp("demo"))
+    assert run.returncode == 0, run.stderr[-2000:]
+    return run
 
 
 def _anonymous_reporters() -> list[str]:
@@ -32,30 +51,79 @@ def _anonymous_reporters() -> list[str]:
     return sorted(senders - named)
 
 
-@pytest.mark.network
-@pytest.mark.skipif(not list(EMAILS.glob("*.eml")), reason="no sample emails in events/emails")
-def test_every_report_the_demo_sends_meets_every_rule(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "probewatch.cli", "demo", "--out", str(tmp_path), "--quiet"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
+def _demo_reporters() -> list[str]:
+    return sorted(e["email"].lower() for e in json.loads((EMAILS / "reporters.json").read_text()))
+
+
+def test_every_report_the_demo_sends_meets_every_rule(demo: DemoRun) -> None:
     anonymous = _anonymous_reporters()
     seen: set[tuple[str, str]] = set()
     reports = 0
-    for path in sorted((tmp_path / "sent").glob("*.eml")):
-        raw = path.read_bytes()
-        msg = email.message_from_bytes(raw, policy=default)
+    for number, msg in enumerate(demo.sent, start=1):
         match = SUBJECT_RE.match(str(msg.get("Subject", "")))
         if not match:
             continue  # a digest or a reply to a reporter
         reports += 1
-        assert report_violations(raw, forbidden=anonymous) == [], path.name
+        assert report_violations(msg.as_bytes(), forbidden=anonymous) == [], number
         key = (match.group("id"), str(msg["To"]).lower())
-        assert key not in seen, f"{path.name}: a second copy of {key}"
+        assert key not in seen, f"message {number}: a second copy of {key}"
         seen.add(key)
     assert reports >= 1, "the sample emails should lead to at least one report"
+
+
+def test_every_demo_reporter_gets_a_digest(demo: DemoRun) -> None:
+    assert sorted(demo.digests()) == _demo_reporters()
+
+
+@pytest.mark.parametrize("reporter", _demo_reporters())
+def test_digest_accounts_for_every_event_of_the_reporter(demo: DemoRun, reporter: str) -> None:
+    digest = demo.digests()[reporter]
+    stored = Counter(e["src_ip"] for e in demo.table["events"] if e["reporter"] == reporter)
+    incidents = demo.table["incidents"]
+    filtered: Counter[str] = Counter()
+    for incident in incidents:
+        filtered.update(incident["filtered_by_reporter"].get(reporter, {}))
+
+    # Accepted = every event stored for them; filtered = what the incidents dropped of theirs.
+    assert digest.count("Events accepted") == sum(stored.values())
+    assert digest.count("Events filtered out") == sum(filtered.values())
+    # Issue 4: every dropped event's reason is shown, with its count.
+    assert digest.dropped("filtering") == dict(filtered)
+
+    # Every event not filtered out is in an incident of its source that the digest lists
+    # under its fate; sources whose events were all dropped are not theirs to wait for.
+    for src_ip, count in stored.items():
+        mine = [i for i in incidents if i["src_ip"] == src_ip]
+        assert mine, f"{reporter}: events from {src_ip} are in no incident"
+        dropped = sum(sum(i["filtered_by_reporter"].get(reporter, {}).values()) for i in mine)
+        kept = count - dropped
+        assert kept >= 0, f"{reporter}/{src_ip}: more dropped than stored"
+        carrying = [i for i in mine if reporter in i["reporters"]]
+        assert bool(carrying) == (kept > 0), f"{reporter}/{src_ip}: kept {kept}"
+        for incident in carrying:
+            section = SECTION_OF_STATUS[incident["status"]]
+            assert incident["incident_id"] in digest.incidents_in(section), (
+                f"{reporter}: {incident['incident_id']} ({incident['status']}) not in {section}"
+            )
+    # Nothing is shown as still open once it is final.
+    final = {i["incident_id"] for i in incidents if i["status"] not in ("open", "queued")}
+    assert not digest.incidents_in("Incidents open") & final
+
+
+def test_summary_counts_add_up(demo: DemoRun) -> None:
+    summary = demo.summary
+    digests = demo.digests().values()
+    reports = [m for m in demo.sent if SUBJECT_RE.match(str(m.get("Subject", "")))]
+    assert summary["emails"] == len(list(EMAILS.glob("*.eml")))
+    assert summary["emails"] == sum(d.count("Emails received") for d in digests)
+    assert summary["events_stored"] == len(demo.table["events"])
+    assert summary["events_stored"] == sum(d.count("Events accepted") for d in digests)
+    filtered: Counter[str] = Counter()
+    rejected: Counter[str] = Counter()
+    for digest in digests:
+        filtered.update(digest.dropped("filtering"))
+        rejected.update(digest.dropped("reading"))
+    assert summary["filtered_by_reason"] == dict(filtered)
+    assert summary["rejected_by_reason"] == dict(rejected)
+    assert summary["reports_sent"] == len(reports)
+    assert summary["digests_sent"] == len(digests) == len(_demo_reporters())

@@ -29,8 +29,6 @@ from ingest_helpers import (
 from probewatch.clock import frozen
 from probewatch.config import get_settings
 from probewatch.model import Reporter
-from probewatch.reporter_mail import _sesv2
-from probewatch.store.raw_mail import s3_client
 from probewatch.store.reporters import put_reporter, read_log
 
 NOW = datetime(2026, 11, 24, 20, 0, 5, tzinfo=UTC)
@@ -38,14 +36,10 @@ NOW = datetime(2026, 11, 24, 20, 0, 5, tzinfo=UTC)
 
 @pytest.fixture
 def stack(aws_stack: Any) -> Iterator[Any]:
-    s3_client.cache_clear()
-    _sesv2.cache_clear()
     put_reporter(aws_stack.table_name, Reporter(email="alice@example.net", tz="America/New_York"))
     put_reporter(aws_stack.table_name, Reporter(email="bob@example.org", tz="Europe/Berlin"))
     with frozen(NOW):
         yield aws_stack
-    s3_client.cache_clear()
-    _sesv2.cache_clear()
 
 
 @pytest.fixture

@@ -34,13 +34,6 @@ BOB = Reporter("bob@mail.example", identify=True)
 NOW = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_clients() -> Any:
-    sending.aws_client.cache_clear()
-    yield
-    sending.aws_client.cache_clear()
-
-
 def test_report_goes_once_to_the_first_mailbox_and_meets_every_rule(aws_stack: Any) -> None:
     table = aws_stack.table_name
     seed_incident(table, ["abuse@isp.example"], [ALICE, BOB])

@@ -49,7 +49,7 @@ def _address_of(host: str, item: str) -> str:
     except OSError:
         pass
     try:
-        return socket.getaddrinfo(host, None)[0][4][0]
+        return str(socket.getaddrinfo(host, None)[0][4][0])
     except OSError as exc:
         raise ConfigError(f"PROBEWATCH_DNS_SERVERS: cannot resolve {item!r}") from exc
 

@@ -49,14 +49,19 @@ def parse_ip(text: str) -> IPAddress | None:
         return None
 
 
+def unmapped_ip(text: str | None) -> IPAddress | None:
+    """parse_ip, with IPv4-mapped IPv6 (::ffff:a.b.c.d) turned into the IPv4 address it
+    carries; None for None, empty text or text that is not an address."""
+    address = parse_ip(text) if text else None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
 def normalise_ip(text: str) -> str | None:
     """Canonical text form; IPv4-mapped IPv6 (::ffff:a.b.c.d) becomes the IPv4 address."""
-    address = parse_ip(text)
-    if address is None:
-        return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return str(address.ipv4_mapped)
-    return str(address)
+    address = unmapped_ip(text)
+    return None if address is None else str(address)
 
 
 def reportable_reason(ip: str) -> str | None:

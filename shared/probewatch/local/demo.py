@@ -21,7 +21,7 @@ from typing import Any
 
 from probewatch.clock import frozen
 from probewatch.local import handlers
-from probewatch.local.moto_server import local_aws, sent_messages
+from probewatch.local.moto_server import local_aws, sent_mail, sent_messages
 from probewatch.model import iso_z
 
 REPO = Path(__file__).resolve().parents[3]
@@ -62,11 +62,14 @@ def run(args: argparse.Namespace) -> int:
 
         local = create_stack()
         os.environ.update(local.env())
+        # A moto server named by AWS_ENDPOINT_URL may hold mail from earlier runs.
+        earlier = frozenset(m.id for m in sent_mail())
+        handlers.skip_earlier_mail(earlier)
         if not args.live:
             _start_fixture_servers(stack)
         _register_reporters(local.table_name, args.emails, raws)
         summary = _drive(local, emails, raws, start)
-        messages = sent_messages()
+        messages = sent_messages(since=earlier)
     reporters = {r.lower() for r in summary.pop("_reporters")}
     _show(messages, reporters, quiet=args.quiet)
     summary["reports_sent"] = sum(1 for to, _ in messages if not _to_reporter(to, reporters))

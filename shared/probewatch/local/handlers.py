@@ -144,6 +144,11 @@ def run_digest(now: datetime) -> Any:
 _published: set[str] = set()
 
 
+def skip_earlier_mail(ids: frozenset[str]) -> None:
+    """Messages a long-running moto server held before this run: no SES events for them."""
+    _published.update(ids)
+
+
 def bouncing_mailboxes() -> set[str]:
     """Mailboxes the demo's simulated internet answers with a permanent bounce."""
     path = FIXTURES / "bouncing.txt"
@@ -159,19 +164,15 @@ def bouncing_mailboxes() -> set[str]:
 def publish_ses_events(local: Any) -> None:
     """SES publishes Delivery or Bounce for every message sent with the configuration set;
     moto does not, so the local stack does it here, in SES's own event shape, via SNS."""
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.ses.models import ses_backends
+    from probewatch.local.moto_server import sent_mail
 
-    from probewatch.local.moto_server import message_destinations
-
-    backend = ses_backends[DEFAULT_ACCOUNT_ID][local.region]
     bouncing = bouncing_mailboxes()
     records = []
-    for message in backend.sent_messages:
+    for message in sent_mail():
         if message.id in _published:
             continue
         _published.add(message.id)
-        for address in message_destinations(message):
+        for address in message.destinations:
             event_type = "Bounce" if address in bouncing else "Delivery"
             records.append(_sns_record(_ses_event(event_type, message, address), local))
     if records:

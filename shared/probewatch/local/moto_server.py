@@ -5,10 +5,13 @@ Everything goes through real boto3 calls to this endpoint, exactly as it would t
 
 from __future__ import annotations
 
+import json
 import os
 import socket
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from email.utils import parseaddr
 
 FAKE_CREDENTIALS = {
@@ -43,29 +46,64 @@ def local_aws() -> Iterator[str]:
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
     os.environ["AWS_ENDPOINT_URL"] = endpoint
+    _IN_PROCESS.add(endpoint)
     try:
         yield endpoint
     finally:
+        _IN_PROCESS.discard(endpoint)
         del os.environ["AWS_ENDPOINT_URL"]
         server.stop()
 
 
-def sent_messages() -> list[tuple[list[str], str]]:
-    """Every message SES accepted in this process's moto: (destinations, raw RFC 5322 text).
+# Endpoints of moto servers running in this process (their SES backend is readable directly).
+_IN_PROCESS: set[str] = set()
 
-    The local stack runs moto in-process, so its SES backend is readable directly; this is how
-    the demo shows what went out (moto does not deliver mail anywhere)."""
+
+@dataclass(frozen=True)
+class SentMail:
+    """One message moto's SES accepted."""
+
+    id: str
+    source: str
+    destinations: list[str]
+    raw: str
+
+
+def sent_mail() -> list[SentMail]:
+    """Every message moto's SES accepted, oldest first: read from the backend when moto runs
+    in this process, else from the moto server's own state API (`/moto-api/data.json`), so an
+    `AWS_ENDPOINT_URL` naming a separately started moto server works too."""
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    if endpoint and endpoint not in _IN_PROCESS:
+        with urllib.request.urlopen(f"{endpoint.rstrip('/')}/moto-api/data.json") as response:
+            ses = json.load(response).get("ses", {})
+        return [
+            SentMail(
+                id=str(m.get("id")),
+                source=str(m.get("source", "")),
+                destinations=_unique(m.get("destinations") or []),
+                raw=str(m.get("raw_data") or f"Subject: {m.get('subject')}\n\n{m.get('body')}"),
+            )
+            for m in [*ses.get("RawMessage", []), *ses.get("Message", [])]
+        ]
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.ses.models import ses_backends
 
     backend = ses_backends[DEFAULT_ACCOUNT_ID][os.environ.get("AWS_DEFAULT_REGION", "us-east-1")]
-    out: list[tuple[list[str], str]] = []
+    out = []
     for message in backend.sent_messages:
         raw = getattr(message, "raw_data", None)
         if raw is None:  # a Simple-content send; rebuild a minimal text form
             raw = f"Subject: {message.subject}\n\n{message.body}"
-        out.append((message_destinations(message), raw))
+        out.append(SentMail(message.id, message.source, message_destinations(message), raw))
     return out
+
+
+def sent_messages(since: frozenset[str] = frozenset()) -> list[tuple[list[str], str]]:
+    """(destinations, raw RFC 5322 text) of every message SES accepted, except the ids in
+    `since` (what a long-running moto server held before this run). moto delivers nothing
+    anywhere; this is how the demo shows what went out."""
+    return [(m.destinations, m.raw) for m in sent_mail() if m.id not in since]
 
 
 def message_destinations(message: object) -> list[str]:
@@ -74,3 +112,7 @@ def message_destinations(message: object) -> list[str]:
     if isinstance(destinations, dict):
         destinations = [a for addresses in destinations.values() for a in addresses]
     return list(dict.fromkeys(parseaddr(d)[1].lower() for d in destinations if d))
+
+
+def _unique(addresses: list[str]) -> list[str]:
+    return list(dict.fromkeys(parseaddr(a)[1].lower() for a in addresses if a))

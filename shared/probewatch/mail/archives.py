@@ -13,10 +13,13 @@ import tarfile
 import zipfile
 import zlib
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from probewatch.errors import MailRejected
 from probewatch.mail.limits import DECOMPRESSED_TOO_LARGE, Budget
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsRead
 
 _CHUNK = 64 * 1024
 TEXT_SUFFIXES = (".log", ".txt", ".csv", ".tsv", ".json", ".out", ".text")
@@ -84,7 +87,7 @@ def _tar_members(data: bytes, budget: Budget, name: str) -> Iterator[tuple[str, 
                 yield info.name, _read_bounded(member, budget, info.name)
 
 
-def _read_bounded(stream: BinaryIO, budget: Budget, name: str) -> bytes:
+def _read_bounded(stream: SupportsRead[bytes], budget: Budget, name: str) -> bytes:
     room = budget.decompression_room()
     chunks: list[bytes] = []
     total = 0

@@ -63,7 +63,7 @@ def part_text(part: Message) -> str:
     if not isinstance(payload, bytes):  # pragma: no cover - only multiparts give lists
         return ""
     text = decode_bytes(payload, part.get_content_charset())
-    if part.get_param("format", "", header="content-type").lower() == "flowed":
+    if str(part.get_param("format", "", header="content-type")).lower() == "flowed":
         delsp = str(part.get_param("delsp", "", header="content-type")).lower() == "yes"
         text = unflow(text, delsp=delsp)
     return text

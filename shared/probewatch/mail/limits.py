@@ -26,13 +26,16 @@ class MailLimits:
 
     @classmethod
     def from_settings(cls, settings: object) -> MailLimits:
-        """The limits an IngestSettings carries (max_email_bytes, max_depth, ...)."""
+        """The limits an IngestSettings carries (max_email_bytes, max_depth, ...); a missing
+        one keeps its default."""
+        # Not cls.max_bytes: with slots=True that is the slot descriptor, not the default.
+        default = cls()
         return cls(
-            max_bytes=int(getattr(settings, "max_email_bytes", cls.max_bytes)),
-            max_depth=int(getattr(settings, "max_depth", cls.max_depth)),
-            max_parts=int(getattr(settings, "max_parts", cls.max_parts)),
+            max_bytes=int(getattr(settings, "max_email_bytes", default.max_bytes)),
+            max_depth=int(getattr(settings, "max_depth", default.max_depth)),
+            max_parts=int(getattr(settings, "max_parts", default.max_parts)),
             max_decompressed_bytes=int(
-                getattr(settings, "max_decompressed_bytes", cls.max_decompressed_bytes)
+                getattr(settings, "max_decompressed_bytes", default.max_decompressed_bytes)
             ),
         )
 

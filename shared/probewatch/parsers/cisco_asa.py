@@ -22,7 +22,7 @@ import re
 from probewatch.model import Action, ProbeEvent
 from probewatch.parsers import timestamps, validate
 from probewatch.parsers.base import ParseContext
-from probewatch.parsers.vendor_helpers import endpoint, verdict, zone_direction
+from probewatch.parsers.vendor_helpers import endpoint, is_ip, verdict, zone_direction
 
 _TAG = re.compile(r"%(?:ASA|PIX|FTD|FWSM)-(?:[\w]+-)?\d-(?P<id>\d{6})\s*:?\s*")
 _REPEATED = re.compile(r"message repeated \d+ times:\s*\[\s*(?P<inner>.*?)\s*\]?\s*$")
@@ -48,7 +48,9 @@ _OUTBOUND_LIST = re.compile(
     r"^(?P<proto>\w+) [Cc]onnection denied by outbound list \S+ src (?P<src>\S+) (?P<sp>\d+) "
     r"dest (?P<dst>\S+) (?P<dp>\d+)"
 )
-_FLAGS = re.compile(r"\bflags ((?:[A-Z]{3}\s*)+)")
+# Searched for its literal start ("flags "): a leading \b would make the engine try every
+# position; _flags() checks the word boundary itself.
+_FLAGS = re.compile(r"flags ((?:[A-Z]{3}\s*)+)")
 _ICMP_DENIED = re.compile(
     r"^Denied (?P<proto>ICMP|IPv6-ICMP|ICMPv6) type=\d+\s*,\s*(?:code=\d+\s*,?\s*)?"
     r"from (?:laddr )?(?P<src>[^\s,]+)(?: on interface \S+(?: to (?P<dst>[^\s:,]+))?)?"
@@ -98,7 +100,9 @@ class CiscoAsaParser:
         self._times = timestamps.HeaderTimes()
 
     def can_parse(self, line: str) -> bool:
-        return "%ASA-" in line or "%PIX-" in line or "%FTD-" in line or "%FWSM-" in line
+        return "%" in line and (
+            "%ASA-" in line or "%PIX-" in line or "%FTD-" in line or "%FWSM-" in line
+        )
 
     def parse(self, line: str, ctx: ParseContext) -> list[ProbeEvent] | None:
         tag = _TAG.search(line)
@@ -162,20 +166,25 @@ def _proto_word(word: str) -> str:
 
 
 def _zone(token: str) -> str | None:
-    """The interface name of an "iface:addr/port" token ("v1:outside:addr": the second)."""
-    parts = token.split(":", 2)
-    if len(parts) < 2:
+    """The interface name of an "iface:addr/port" token ("v1:outside:addr": the second);
+    None for a bare address (IPv6 has colons too)."""
+    address = token.partition("/")[0]
+    if ":" not in address or is_ip(address):
         return None
+    parts = address.split(":", 2)
     if len(parts) == 3 and parts[0][:1] == "v" and parts[0][1:].isdigit():
         return parts[1]
     return parts[0]
 
 
-def _direction(way: str | None, src_zone: str | None, dst_zone: str | None) -> str | None:
-    """The message's own "inbound"/"outbound", else what the interface names say."""
+def _direction(way: str | None, src: str | None, dst: str | None) -> str | None:
+    """The message's own "inbound"/"outbound", else what the interface names of the
+    "iface:addr/port" tokens `src` and `dst` say."""
     if way:
         return "in" if way.lower() == "inbound" else "out"
-    return zone_direction(src_zone, dst_zone)
+    if src is None or dst is None:
+        return None
+    return zone_direction(_zone(src), _zone(dst))
 
 
 def _fields(message_id: str, body: str) -> _Fields | None:
@@ -242,17 +251,26 @@ def _deny_106(message_id: str, body: str) -> _Fields | None:
         match = None
     if match is None:
         return None
-    flags = _FLAGS.search(body)
+    flags = _flags(body)
     return _Fields(
         _proto_word(match.group("proto")),
         endpoint(match.group("src")),
         endpoint(match.group("dst")),
         "block",
         flags=flags.group(1) if flags else None,
-        direction=_direction(
-            match.group("way"), _zone(match.group("src")), _zone(match.group("dst"))
-        ),
+        direction=_direction(match.group("way"), match.group("src"), match.group("dst")),
     )
+
+
+def _flags(body: str) -> re.Match[str] | None:
+    """The first `flags SYN ACK` in `body` that starts a word."""
+    match = _FLAGS.search(body)
+    while match is not None and match.start() > 0:
+        before = body[match.start() - 1]
+        if not (before.isalnum() or before == "_"):
+            break
+        match = _FLAGS.search(body, match.start() + 1)
+    return match
 
 
 def _connection(body: str) -> _Fields | None:

@@ -27,7 +27,7 @@ _FIELDS = re.compile(
     r"\bSRC=(?P<src>\S*) DST=(?P<dst>\S*) .*?\bPROTO=(?P<proto>\S+)"
     r"(?: SPT=(?P<spt>\S+) DPT=(?P<dpt>\S+))?"
 )
-_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"  # ASCII digits only, as ipaddress
 _IPV4 = rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}"
 # The common case in one cheap pass, matched at `IN=`: both interfaces, an optional MAC=,
 # canonical IPv4 addresses, TCP/UDP/ICMP, and the standard TCP tail (`WINDOW=.. RES=..

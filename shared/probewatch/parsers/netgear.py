@@ -18,6 +18,7 @@ layer 2 and give no event. Router times are local: the reporter's zone.
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from probewatch.model import ProbeEvent
@@ -49,6 +50,13 @@ _FLAG_WORDS = ("SYN", "ACK", "FIN", "RST", "PSH", "URG")
 
 class NetgearParser:
     name = "netgear"
+
+    def __init__(self) -> None:
+        # The last minute seen ("Tuesday, November 25, 2025 17:35:") and its UTC start: alerts
+        # come in runs, and a written year makes every second of it the start plus seconds.
+        self._ctx: ParseContext | None = None
+        self._minute = ""
+        self._minute_start: datetime | None = None
 
     def can_parse(self, line: str) -> bool:
         return (
@@ -116,7 +124,15 @@ class NetgearParser:
         time = None
         if date is not None:
             g = date.group
-            time = timestamps.build(ctx, g("mo"), g("d"), g("h"), g("mi"), g("s"), g("y"))
+            minute = line[date.start() : date.start("s")]
+            if minute != self._minute or ctx is not self._ctx:
+                self._ctx, self._minute = ctx, minute
+                self._minute_start = timestamps.build(
+                    ctx, g("mo"), g("d"), g("h"), g("mi"), 0, g("y")
+                )
+            second = int(g("s"))
+            if self._minute_start is not None and second < 60:
+                time = self._minute_start + timedelta(seconds=second)
         return validate.make_event(
             format=self.name,
             raw=line,

@@ -333,9 +333,10 @@ class HeaderTimes:
         "_ctx",
         "_end",
         "_latest",
+        "_by_second",
         "_memo",
         "_minute",
-        "_minute_start",
+        "_minute_end",
         "_prefix",
         "_spaced",
         "_value",
@@ -347,8 +348,11 @@ class HeaderTimes:
         self._spaced = "\0"  # the last header plus the space that usually follows it
         self._end = 0
         self._value: datetime | None = None
-        self._minute = ""  # "Jan 14 10:00:" of the last plain BSD time, and its UTC start
-        self._minute_start: datetime | None = None
+        # "Jan 14 10:00:" / "Nov 25 2026 00:00:" of the last BSD time, where its seconds end,
+        # and the UTC time of each of its seconds ("07" -> ...) up to the receipt bound
+        self._minute = ""
+        self._minute_end = 0
+        self._by_second: dict[str, datetime] = {}
         self._latest = datetime.max.replace(tzinfo=UTC)
         self._memo = MinuteTimes()
 
@@ -361,17 +365,18 @@ class HeaderTimes:
             and line[self._end : self._end + 1] in (":", "")
         ):
             return self._value, self._end
-        if ctx is self._ctx and self._minute and line.startswith(self._minute):
-            # A new second of the last plain `Mmm dd hh:mm:` minute, followed by a host name
-            # (lower case: no zone or year can follow) is what _HEADER would match; skip it.
-            second_text = line[13:15]
-            if line[15:16] == " " and line[16:17].islower() and second_text.isdigit():
-                second = int(second_text)
-                value = self._minute_start + _SECONDS[second] if second < 60 else None
-                if value is not None and value <= self._latest:
-                    self._prefix, self._end, self._value = line[:15], 15, value
-                    self._spaced = self._prefix + " "
-                    return value, 15
+        if self._minute and ctx is self._ctx and line.startswith(self._minute):
+            # A new second of the last BSD minute (`Jan 14 10:00:`, `Nov 25 2026 00:00:`) at
+            # the line start, followed by a host name (lower case: no zone or year can follow)
+            # is what _HEADER would match; skip it.
+            end = self._minute_end
+            value = self._by_second.get(line[end - 2 : end])
+            if (
+                value is not None
+                and line[end : end + 1] == " "
+                and line[end + 1 : end + 2].islower()
+            ):
+                return value, end
         match = _HEADER.match(line)
         if match is None:
             return None, 0
@@ -386,15 +391,8 @@ class HeaderTimes:
         return value, match.end()
 
     def _bsd(self, text: str, ctx: ParseContext) -> datetime | None:
-        """parse_bsd, reusing the last minute's result for a plain `Mmm dd hh:mm:ss`: a new
-        second of the same minute is an addition, unless it crosses the receipt bound."""
-        plain = len(text) == 15 and text[12] == ":"
-        if plain and ctx is self._ctx and text[:13] == self._minute and self._minute_start:
-            second = int(text[13:])
-            if second < 60:  # 60 and above: let parse_bsd decide
-                value = self._minute_start + _SECONDS[second]
-                if value <= self._latest:
-                    return value
+        """parse_bsd, reusing the minute's result (MinuteTimes) for a time that ends in its
+        seconds: a new second of the same minute is an addition."""
         minute_start = None
         if text[-3:-2] == ":" and text[-2:].isdigit():  # ends in the seconds: "... 10:00:07"
             minute_start = self._memo.minute_start(text[:-2], ctx)
@@ -403,10 +401,15 @@ class HeaderTimes:
         else:
             value = parse_bsd(text, ctx)
         self._latest = (ctx.received_at or clock.utcnow()) + FUTURE_TOLERANCE
-        if plain and minute_start is not None:
-            self._minute, self._minute_start = text[:13], minute_start
-        else:
+        if minute_start is None:
             self._minute = ""
+        elif text[:-2] != self._minute or ctx is not self._ctx:
+            self._minute, self._minute_end = text[:-2], len(text)
+            self._by_second = {
+                f"{n:02d}": moment
+                for n in range(60)
+                if (moment := minute_start + _SECONDS[n]) <= self._latest
+            }
         return value
 
 

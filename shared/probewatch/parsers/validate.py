@@ -32,14 +32,26 @@ _PLAIN_IPV4 = re.compile(
 )
 
 
+# Canonical IPv4 texts already seen: sources repeat endlessly, and a set lookup is much
+# cheaper than the regex. Bounded; once full, the regex answers for newcomers.
+_PLAIN_SEEN: set[str] = set()
+_PLAIN_SEEN_MAX = 16384
+
+
 def is_plain_ipv4(text: str) -> bool:
     """True for canonical dotted-quad IPv4 text (what ip() would return unchanged)."""
-    return _PLAIN_IPV4.fullmatch(text) is not None
+    if text in _PLAIN_SEEN:
+        return True
+    if _PLAIN_IPV4.fullmatch(text) is None:
+        return False
+    if len(_PLAIN_SEEN) < _PLAIN_SEEN_MAX:
+        _PLAIN_SEEN.add(text)
+    return True
 
 
 def ip(text: str) -> str:
     """The canonical text of an IPv4/IPv6 address; LineRejected("bad-address") otherwise."""
-    if _PLAIN_IPV4.fullmatch(text) is not None:  # the common case, without ipaddress' cost
+    if text in _PLAIN_SEEN or is_plain_ipv4(text):  # the common case, without ipaddress
         return text
     return _ip_slow(text)
 
@@ -77,7 +89,7 @@ def optional_ip(text: str | None) -> str | None:
     reporter's own, hidden: "X.X.X.X", "203.0.x.x"); LineRejected("bad-address") otherwise."""
     if text is None:
         return None
-    if _PLAIN_IPV4.fullmatch(text) is not None:
+    if text in _PLAIN_SEEN or is_plain_ipv4(text):
         return text
     if text.strip() in ("", "-", "N/A", "n/a") or _MASKED.search(text):
         return None

@@ -68,6 +68,11 @@ def _is_ip(text: str) -> bool:
     return True
 
 
+def is_ip(text: str) -> bool:
+    """True for an address ipaddress accepts (canonical IPv4, any IPv6 text)."""
+    return _is_ip(text)
+
+
 def split_iface_address(text: str) -> str:
     """The address in "outside:10.1.1.1", "v1:outside:fe80::1" or a bare address.
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from email import message_from_bytes
+
 import pytest
 
-from probewatch.mail.decode import decode_bytes, strip_quotes, unflow
+from probewatch.mail.decode import decode_bytes, part_text, strip_quotes, unflow
 from probewatch.mail.forwards import find_forward
 from probewatch.mail.html_text import html_to_text
 
@@ -81,3 +83,12 @@ def test_html_to_text_survives_broken_markup() -> None:
 def test_find_forward(text: str, style: str | None) -> None:
     found = find_forward(text)
     assert (found.style if found else None) == style
+
+
+def test_an_rfc2231_encoded_format_parameter_does_not_break_decoding() -> None:
+    # get_param returns a (charset, language, value) tuple for format*=: no crash on it.
+    part = message_from_bytes(
+        b"Content-Type: text/plain; charset=us-ascii; format*=us-ascii''flowed\r\n\r\n"
+        b"DROP IN=eth0 SRC=203.0.113.9\r\n"
+    )
+    assert part_text(part) == "DROP IN=eth0 SRC=203.0.113.9\r\n"

@@ -99,3 +99,10 @@ def test_limits_come_from_ingest_settings() -> None:
         max_decompressed_bytes = 4
 
     assert MailLimits.from_settings(Settings()) == MailLimits(10, 2, 3, 4)
+
+
+def test_a_limit_missing_from_the_settings_keeps_its_default() -> None:
+    class Settings:
+        max_email_bytes = 10
+
+    assert MailLimits.from_settings(Settings()) == MailLimits(max_bytes=10)
