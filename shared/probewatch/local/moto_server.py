@@ -41,7 +41,9 @@ def local_aws() -> Iterator[str]:
         return
     from moto.server import ThreadedMotoServer
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
+    # Port 0: the OS picks a free port as the server binds (asking first, then binding, races
+    # with anything else starting a server at the same moment, e.g. a second test run).
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"

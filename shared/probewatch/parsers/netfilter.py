@@ -37,7 +37,6 @@ _FAST = re.compile(
     r"(?:\S+ )*?PROTO=(?P<proto>TCP|UDP|ICMP)(?: SPT=(?P<spt>\d{1,5}) DPT=(?P<dpt>\d{1,5}))?"
     r"(?: WINDOW=\d+ RES=0x[0-9a-fA-F]+ (?P<flags>(?:[A-Z]{3} )*)URGP=)?"
 )
-_FAST_DIRECTION = {(True, False): "in", (False, True): "out", (True, True): "forward"}
 # What the prefix says was done: an EdgeOS/UniFi rule code (-D drop, -R reject, -A accept),
 # else a block word, else an allow word; also inside `DROP_INPUT`, `filter_IN_public_REJECT`.
 _RULE_CODE = re.compile(r"\[[\w.]+(?:-[\w.]+)*?-([ADR])(?:-\d+)?\]")
@@ -92,7 +91,8 @@ class NetfilterParser:
                 event = ProbeEvent(
                     time, src, sport, dst, dport, proto, action, self.name, line,
                     validate.tcp_flags(flags) if flags else None, None, None, None,
-                    _FAST_DIRECTION.get((inside != "", outside != "")),
+                    # as _direction(): IN= names where it arrived, OUT= where it left
+                    ("forward" if outside else "in") if inside else ("out" if outside else None),
                 )  # fmt: skip
                 return [event]
         fields = _FIELDS.search(line, start)

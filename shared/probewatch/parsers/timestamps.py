@@ -320,6 +320,7 @@ _HEADER = re.compile(
 
 
 _SECONDS = [timedelta(seconds=n) for n in range(60)]
+_SECOND_TEXTS = {f"{n:02d}": _SECONDS[n] for n in range(60)}  # "07" -> 7 s
 
 
 class HeaderTimes:
@@ -333,10 +334,10 @@ class HeaderTimes:
         "_ctx",
         "_end",
         "_latest",
-        "_by_second",
         "_memo",
         "_minute",
         "_minute_end",
+        "_minute_start",
         "_prefix",
         "_spaced",
         "_value",
@@ -349,10 +350,10 @@ class HeaderTimes:
         self._end = 0
         self._value: datetime | None = None
         # "Jan 14 10:00:" / "Nov 25 2026 00:00:" of the last BSD time, where its seconds end,
-        # and the UTC time of each of its seconds ("07" -> ...) up to the receipt bound
+        # and the UTC start of that minute
         self._minute = ""
         self._minute_end = 0
-        self._by_second: dict[str, datetime] = {}
+        self._minute_start = datetime.min.replace(tzinfo=UTC)
         self._latest = datetime.max.replace(tzinfo=UTC)
         self._memo = MinuteTimes()
 
@@ -370,13 +371,15 @@ class HeaderTimes:
             # the line start, followed by a host name (lower case: no zone or year can follow)
             # is what _HEADER would match; skip it.
             end = self._minute_end
-            value = self._by_second.get(line[end - 2 : end])
+            second = _SECOND_TEXTS.get(line[end - 2 : end])
             if (
-                value is not None
+                second is not None
                 and line[end : end + 1] == " "
                 and line[end + 1 : end + 2].islower()
             ):
-                return value, end
+                value = self._minute_start + second
+                if value <= self._latest:
+                    return value, end
         match = _HEADER.match(line)
         if match is None:
             return None, 0
@@ -403,13 +406,8 @@ class HeaderTimes:
         self._latest = (ctx.received_at or clock.utcnow()) + FUTURE_TOLERANCE
         if minute_start is None:
             self._minute = ""
-        elif text[:-2] != self._minute or ctx is not self._ctx:
-            self._minute, self._minute_end = text[:-2], len(text)
-            self._by_second = {
-                f"{n:02d}": moment
-                for n in range(60)
-                if (moment := minute_start + _SECONDS[n]) <= self._latest
-            }
+        else:
+            self._minute, self._minute_end, self._minute_start = text[:-2], len(text), minute_start
         return value
 
 
@@ -418,8 +416,8 @@ class MinuteTimes:
     lines that come in runs within the same minutes: every second of it is start + seconds.
 
     Only when that is exact: second 00 and second 59 of the minute must both parse and lie
-    59 s apart (same inferred year, no zone change inside the minute); None otherwise, and the
-    caller parses each time in full. One entry: runs share a minute, then move on."""
+    59 s apart (same inferred year; zones change offset on whole minutes); None otherwise, and
+    the caller parses each time in full. One entry: runs share a minute, then move on."""
 
     __slots__ = ("_ctx", "_minute", "_start")
 
@@ -430,10 +428,20 @@ class MinuteTimes:
 
     def minute_start(self, minute: str, ctx: ParseContext) -> datetime | None:
         if minute != self._minute or ctx is not self._ctx:
-            first, last = parse_bsd(minute + "00", ctx), parse_bsd(minute + "59", ctx)
-            exact = first is not None and last is not None and last - first == _SECONDS[59]
+            first = parse_bsd(minute + "00", ctx)
+            exact = first is not None
+            # Only a receipt bound falling inside this very minute can split its seconds
+            # between two inferred years; then ask second 59 itself.
+            if first is not None and first <= _latest(ctx) < first + _SECONDS[59]:
+                last = parse_bsd(minute + "59", ctx)
+                exact = last is not None and last - first == _SECONDS[59]
             self._ctx, self._minute, self._start = ctx, minute, first if exact else None
         return self._start
+
+
+def _latest(ctx: ParseContext) -> datetime:
+    """The newest believable time (as _infer_year bounds its candidates)."""
+    return (ctx.received_at or clock.utcnow()) + FUTURE_TOLERANCE
 
 
 def parse_bsd(text: str, ctx: ParseContext) -> datetime | None:

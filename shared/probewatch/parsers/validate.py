@@ -72,7 +72,7 @@ def _ip_slow(text: str) -> str:
 
 def _padded_ipv4(candidate: str) -> ipaddress.IPv4Address:
     parts = candidate.split(".")
-    if len(parts) == 4 and all(p.isdigit() and len(p) <= 3 for p in parts):
+    if len(parts) == 4 and all(p.isascii() and p.isdigit() and len(p) <= 3 for p in parts):
         try:
             return ipaddress.IPv4Address(".".join(str(int(p)) for p in parts))
         except ValueError:

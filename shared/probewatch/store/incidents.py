@@ -25,7 +25,7 @@ from probewatch.errors import StoreError
 from probewatch.model import Contact, EvidenceLine, Incident, ProbeEvent, iso_z, parse_iso
 from probewatch.store import keys
 from probewatch.store.events import event_from_item
-from probewatch.store.table import dynamodb_table
+from probewatch.store.table import dynamodb_call, dynamodb_table
 
 # Incidents outlive their 72-hour window by far: the digest and abuse-desk replies refer to
 # them for weeks. After this they expire.
@@ -97,7 +97,7 @@ def incident_from_item(item: dict[str, Any]) -> Incident:
 
 
 def get_incident(table_name: str, incident_id: str) -> Incident | None:
-    item = _call(
+    item = dynamodb_call(
         dynamodb_table(table_name).get_item,
         Key={keys.PK: keys.incident_pk(incident_id), keys.SK: keys.INCIDENT_SK},
         ConsistentRead=True,
@@ -134,7 +134,7 @@ def save_incident(table_name: str, incident: Incident) -> None:
 
 
 def set_current_incident(table_name: str, ip: str, incident_id: str) -> None:
-    _call(
+    dynamodb_call(
         dynamodb_table(table_name).put_item,
         Item={
             keys.PK: keys.source_pk(ip),
@@ -284,15 +284,8 @@ def _due(table_name: str, partition: str, now: datetime) -> Iterator[dict[str, A
 def _query_all(table_name: str, query: dict[str, Any]) -> Iterator[dict[str, Any]]:
     table = dynamodb_table(table_name)
     while True:
-        page = _call(table.query, **query)
+        page = dynamodb_call(table.query, **query)
         yield from page.get("Items", [])
         if "LastEvaluatedKey" not in page:
             return
         query = {**query, "ExclusiveStartKey": page["LastEvaluatedKey"]}
-
-
-def _call(operation: Any, **kwargs: Any) -> dict[str, Any]:
-    try:
-        return dict(operation(**kwargs))
-    except ClientError as exc:
-        raise StoreError(f"{getattr(operation, '__name__', 'dynamodb')}: {exc}") from exc

@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 from probewatch.errors import AlreadyStored, StoreError
 from probewatch.model import iso_z
 from probewatch.store import keys
-from probewatch.store.table import dynamodb_table
+from probewatch.store.table import dynamodb_call, dynamodb_table
 
 COUNTER_TTL = timedelta(days=3)
 ATTEMPT_TTL = timedelta(days=90)
@@ -44,7 +44,7 @@ class MailboxState:
 
 
 def get_mailbox(table_name: str, email: str) -> MailboxState | None:
-    item = _call(
+    item = dynamodb_call(
         dynamodb_table(table_name).get_item,
         Key=_mailbox_key(email),
         ConsistentRead=True,
@@ -54,7 +54,7 @@ def get_mailbox(table_name: str, email: str) -> MailboxState | None:
 
 def mark_bad(table_name: str, email: str, when: datetime, reason: str) -> None:
     """A permanent bounce: never mail this address again (until an operator lifts it)."""
-    _call(
+    dynamodb_call(
         dynamodb_table(table_name).update_item,
         Key=_mailbox_key(email),
         UpdateExpression="SET email = :e, bad = :t, bad_reason = :r, bad_at = :w ADD bounces :one",
@@ -70,7 +70,7 @@ def mark_bad(table_name: str, email: str, when: datetime, reason: str) -> None:
 
 def suppress(table_name: str, email: str, when: datetime, reason: str, by: str) -> None:
     """Never mail `email` again; `by` says who decided ("operator", "complaint")."""
-    _call(
+    dynamodb_call(
         dynamodb_table(table_name).update_item,
         Key=_mailbox_key(email),
         UpdateExpression=(
@@ -119,7 +119,7 @@ def list_suppressed(table_name: str) -> list[MailboxState]:
     }
     out: list[MailboxState] = []
     while True:
-        page = _call(table.query, **request)
+        page = dynamodb_call(table.query, **request)
         out.extend(_mailbox_from_item(item) for item in page.get("Items", []))
         if "LastEvaluatedKey" not in page:
             return out
@@ -127,7 +127,7 @@ def list_suppressed(table_name: str) -> list[MailboxState]:
 
 
 def record_delivery(table_name: str, email: str, when: datetime) -> None:
-    _call(
+    dynamodb_call(
         dynamodb_table(table_name).update_item,
         Key=_mailbox_key(email),
         UpdateExpression="SET email = :e, last_delivery_at = :w ADD deliveries :one",
@@ -181,7 +181,7 @@ def take_send_slot(
 def sends_today(table_name: str, email: str | None, day: date) -> int:
     """Reports counted on `day` for `email` (or for everyone when email is None)."""
     pk = keys.mailbox_pk(email) if email else keys.SENDCAP_PK
-    item = _call(
+    item = dynamodb_call(
         dynamodb_table(table_name).get_item,
         Key={keys.PK: pk, keys.SK: keys.day_sk(day.isoformat())},
         ConsistentRead=True,
@@ -240,7 +240,7 @@ def finish_send_attempt(
         sets.append("#error = :err")
         names["#error"] = "error"
         values[":err"] = error[:500]
-    _call(
+    dynamodb_call(
         dynamodb_table(table_name).update_item,
         Key={keys.PK: keys.incident_pk(incident_id), keys.SK: keys.send_attempt_sk(attempt)},
         UpdateExpression="SET " + ", ".join(sets),
@@ -250,7 +250,7 @@ def finish_send_attempt(
 
 
 def get_send_attempt(table_name: str, incident_id: str, attempt: int) -> dict[str, Any] | None:
-    item = _call(
+    item = dynamodb_call(
         dynamodb_table(table_name).get_item,
         Key={keys.PK: keys.incident_pk(incident_id), keys.SK: keys.send_attempt_sk(attempt)},
         ConsistentRead=True,
@@ -266,7 +266,7 @@ def put_sent_message(
     table_name: str, message_id: str, incident_id: str, attempt: int, mailbox: str, when: datetime
 ) -> None:
     """Remember which incident an SES message id belongs to (replies quote only the id)."""
-    _call(
+    dynamodb_call(
         dynamodb_table(table_name).put_item,
         Item={
             keys.PK: keys.sent_message_pk(message_id),
@@ -281,7 +281,7 @@ def put_sent_message(
 
 
 def get_sent_message(table_name: str, message_id: str) -> dict[str, Any] | None:
-    item = _call(
+    item = dynamodb_call(
         dynamodb_table(table_name).get_item,
         Key={keys.PK: keys.sent_message_pk(message_id), keys.SK: keys.SENT_MESSAGE_SK},
     ).get("Item")
@@ -313,10 +313,3 @@ def _mailbox_from_item(item: dict[str, Any]) -> MailboxState:
         deliveries=int(item.get("deliveries", 0)),
         last_delivery_at=item.get("last_delivery_at"),
     )
-
-
-def _call(method: Any, **kwargs: Any) -> dict[str, Any]:
-    try:
-        return method(**kwargs)  # type: ignore[no-any-return]
-    except ClientError as exc:
-        raise StoreError(f"{method.__name__}: {exc}") from exc

@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 from probewatch.errors import StoreError
 from probewatch.model import Reporter, iso_z
 from probewatch.store import keys
-from probewatch.store.table import dynamodb_table
+from probewatch.store.table import dynamodb_call, dynamodb_table
 
 # Long enough for a month of digests to be rebuilt by hand, short enough to forget people.
 LOG_TTL = timedelta(days=35)
@@ -68,7 +68,7 @@ def reporter_from_item(item: dict[str, Any]) -> Reporter:
 
 
 def get_reporter(table_name: str, email: str) -> Reporter | None:
-    item = _call(
+    item = dynamodb_call(
         dynamodb_table(table_name).get_item,
         Key={keys.PK: keys.reporter_pk(email), keys.SK: keys.PROFILE_SK},
     ).get("Item")
@@ -76,7 +76,7 @@ def get_reporter(table_name: str, email: str) -> Reporter | None:
 
 
 def put_reporter(table_name: str, reporter: Reporter) -> None:
-    _call(dynamodb_table(table_name).put_item, Item=reporter_to_item(reporter))
+    dynamodb_call(dynamodb_table(table_name).put_item, Item=reporter_to_item(reporter))
 
 
 def note_observed_sites(table_name: str, email: str, sites: set[str]) -> None:
@@ -100,7 +100,7 @@ def note_observed_sites(table_name: str, email: str, sites: set[str]) -> None:
 
 def delete_reporter(table_name: str, email: str) -> bool:
     """Remove the profile (the log expires by itself). False when there was none."""
-    result = _call(
+    result = dynamodb_call(
         dynamodb_table(table_name).delete_item,
         Key={keys.PK: keys.reporter_pk(email), keys.SK: keys.PROFILE_SK},
         ReturnValues="ALL_OLD",
@@ -140,7 +140,7 @@ def append_log(
         "data": json.dumps(data, default=_json_default, sort_keys=True),
         keys.TTL: int((when + LOG_TTL).timestamp()),
     }
-    _call(dynamodb_table(table_name).put_item, Item=item)
+    dynamodb_call(dynamodb_table(table_name).put_item, Item=item)
 
 
 def read_log(table_name: str, email: str, since: datetime, until: datetime) -> list[dict[str, Any]]:
@@ -193,7 +193,7 @@ def claim_digest(table_name: str, email: str, period_end: datetime) -> bool:
 
 def release_digest(table_name: str, email: str, period_end: datetime) -> None:
     """Undo claim_digest after a failed send, so a retry sends it."""
-    _call(
+    dynamodb_call(
         dynamodb_table(table_name).delete_item,
         Key={
             keys.PK: keys.reporter_pk(email),
@@ -204,7 +204,7 @@ def release_digest(table_name: str, email: str, period_end: datetime) -> None:
 
 def put_confirmation(table_name: str, email: str, code: str, expires: datetime) -> None:
     """Remember the code a SUBSCRIBE reply carried; a newer SUBSCRIBE replaces it."""
-    _call(
+    dynamodb_call(
         dynamodb_table(table_name).put_item,
         Item={
             keys.PK: keys.reporter_pk(email),
@@ -218,7 +218,7 @@ def put_confirmation(table_name: str, email: str, code: str, expires: datetime) 
 
 def get_confirmation(table_name: str, email: str, now: datetime) -> str | None:
     """The pending code, or None. TTL deletion is lazy, so expiry is checked here too."""
-    item = _call(
+    item = dynamodb_call(
         dynamodb_table(table_name).get_item,
         Key={keys.PK: keys.reporter_pk(email), keys.SK: keys.CONFIRM_SK},
         ConsistentRead=True,
@@ -229,7 +229,7 @@ def get_confirmation(table_name: str, email: str, now: datetime) -> str | None:
 
 
 def delete_confirmation(table_name: str, email: str) -> None:
-    _call(
+    dynamodb_call(
         dynamodb_table(table_name).delete_item,
         Key={keys.PK: keys.reporter_pk(email), keys.SK: keys.CONFIRM_SK},
     )
@@ -263,18 +263,11 @@ def _query_all(table_name: str, **query: Any) -> list[dict[str, Any]]:
     table = dynamodb_table(table_name)
     items: list[dict[str, Any]] = []
     while True:
-        page = _call(table.query, **query)
+        page = dynamodb_call(table.query, **query)
         items.extend(page.get("Items", []))
         if "LastEvaluatedKey" not in page:
             return items
         query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
-def _call(operation: Any, **kwargs: Any) -> dict[str, Any]:
-    try:
-        return dict(operation(**kwargs))
-    except ClientError as exc:
-        raise StoreError(f"{getattr(operation, '__name__', 'dynamodb')}: {exc}") from exc
 
 
 def _json_default(value: Any) -> Any:

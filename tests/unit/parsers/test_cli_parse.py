@@ -85,3 +85,16 @@ def test_eml_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 def test_missing_file_and_bad_zone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["parse", "--json", str(tmp_path / "nope.log")]) == 2
     assert main(["parse", "--json", "--tz", "Mars/Base", str(tmp_path / "nope.log")]) == 2
+
+
+def test_json_says_which_way_and_stats_count_without_keeping(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = tmp_path / "fw.log"
+    log.write_text(LINE + LINE.replace("IN=eth0 OUT= ", "IN= OUT=eth0 "))
+    assert main(["parse", "--json", str(log)]) == 0
+    rows = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert [row["direction"] for row in rows] == ["in", "out"]
+    assert main(["parse", "--stats", "--json", str(log)]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert (stats["lines"], stats["events"], stats["formats"]) == (2, 2, {"netfilter": 2})
