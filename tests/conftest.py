@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+from hypothesis.configuration import set_hypothesis_home_dir
 
 # Property tests check behaviour, not speed: a loaded machine must not fail them (no deadline,
 # no "too slow" health check), and they keep no example database in the repo tree. Under CI
@@ -19,6 +21,8 @@ settings.register_profile(
 )
 if settings.get_current_profile_name() != "ci":
     settings.load_profile("probewatch")
+# Hypothesis also caches what it learns from the source files; keep that out of the repo too.
+set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "probewatch-hypothesis")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

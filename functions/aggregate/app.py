@@ -8,9 +8,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from probewatch.aggregate_run import run_aggregate
-from probewatch.clock import utcnow
+from probewatch.clock import scheduled_time
 from probewatch.config import AggregateSettings, get_settings
-from probewatch.model import parse_iso
 from probewatch.observability import logger, metrics
 
 
@@ -19,8 +18,7 @@ from probewatch.observability import logger, metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # The scheduled time, not the start of this invocation: a late or retried run judges
     # quiet periods and the 72-hour window against the time it stands for.
-    now = parse_iso(event.get("time")) or utcnow()
-    summary = run_aggregate(get_settings(AggregateSettings), now)
+    summary = run_aggregate(get_settings(AggregateSettings), scheduled_time(event))
     for name, value in (
         ("ReportsQueued", summary.queued),
         ("ReportsHeld", summary.held),

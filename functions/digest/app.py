@@ -6,10 +6,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from probewatch.clock import utcnow
+from probewatch.clock import scheduled_time
 from probewatch.config import DigestSettings, get_settings
 from probewatch.digest_run import run_digest
-from probewatch.model import parse_iso
 from probewatch.observability import logger, metrics
 
 
@@ -18,6 +17,5 @@ from probewatch.observability import logger, metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     # The scheduled time, not the start of this invocation: a late or retried run still
     # covers the same 24 hours.
-    now = parse_iso(event.get("time")) or utcnow()
-    sent = run_digest(get_settings(DigestSettings), now)
+    sent = run_digest(get_settings(DigestSettings), scheduled_time(event))
     return {"digests_sent": sent}

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
+
+from probewatch.model import parse_iso
 
 _frozen: datetime | None = None
 
 
 def utcnow() -> datetime:
     return _frozen if _frozen is not None else datetime.now(UTC)
+
+
+def scheduled_time(event: Mapping[str, Any]) -> datetime:
+    """The time a scheduled (EventBridge) invocation stands for: the event's `time`, else
+    now (an event without a readable time)."""
+    return parse_iso(event.get("time")) or utcnow()
 
 
 @contextmanager

@@ -1,7 +1,10 @@
 """Parse throughput of `probewatch parse --stats`, against two references run on the same file
 in the same run: one compiled regex pass in Python over the lines (the practical floor) and
-fwlogwatch, the classic C firewall log analyzer (`fwlogwatch -P n -D`). Every figure is the
-median wall time of whole commands (interpreter start-up included for both Python ones)."""
+fwlogwatch, the classic C firewall log analyzer (`fwlogwatch -P n -D`), installed with
+apt-get when missing. Every figure is the median of 3 runs of the whole command (interpreter
+start-up included for both Python ones). Throughputs and ratios are per CPU second of the
+command (user + system time): this machine is shared, and wall time also counts the time a
+command waited for a core. Wall-time figures are shown beside them."""
 
 from __future__ import annotations
 
@@ -86,6 +89,7 @@ def _find_fwlogwatch() -> str | None:
     return None
 
 
+_US_PER_LINE: dict[str, float] = {}  # CPU microseconds per line, start-up included
 INSTALL_NOTE: list[str] = []  # what ensure_fwlogwatch had to do, for BENCHMARKS.md
 
 
@@ -120,6 +124,8 @@ def run(workdir: Path) -> list[Figure]:
         ours_wall, ours = median_command_times([str(PROBEWATCH), "parse", "--stats", str(path)])
         floor_wall, floor = median_command_times([sys.executable, str(floor_script), str(path)])
         ratio = floor / ours
+        _US_PER_LINE[f"{label} probewatch"] = ours * 1e6 / LINES
+        _US_PER_LINE[f"{label} regex"] = floor * 1e6 / LINES
         figures.append(Figure(f"{label}: probewatch parse --stats", _speed(ours, ours_wall),
                               "", None, f"probewatch parse --stats {path.name}"))
         figures.append(Figure(f"{label}: single-regex pass", _speed(floor, floor_wall), "",
@@ -137,6 +143,7 @@ def run(workdir: Path) -> list[Figure]:
         out = workdir / "fwlogwatch.out"
         theirs_wall, theirs = median_command_times(
             [fwlogwatch, "-P", "n", "-D", "-o", str(out), str(path)])
+        _US_PER_LINE["fwlogwatch"] = theirs * 1e6 / LINES
         figures.append(Figure("netfilter: fwlogwatch -P n -D", _speed(theirs, theirs_wall)
                               + "".join(f"; {note}" for note in INSTALL_NOTE), "", None,
                               f"fwlogwatch -P n -D -o fwlogwatch.out {path.name}"))
@@ -154,15 +161,18 @@ def notes(figures: list[Figure]) -> str:
     """What stands in the way, when a parse target is not met."""
     if all(f.met is not False for f in figures):
         return ""
+    us = _US_PER_LINE
     return (
         "Note: the parse figures count whole commands, start-up included (about 0.2 CPU-s for "
         "probewatch: Python, the CLI and 30 format modules with their compiled patterns). "
-        "probewatch spends about 8 us of CPU per netfilter line (header time, action from the "
-        "log prefix, the fields pattern, port and flag checks, the event object, the 72-hour "
-        "window) where the single-regex pass spends about 4 us, and fwlogwatch about 20 us. "
-        "4x fwlogwatch means under 5 us per line, within 1.2x of a bare regex loop: that "
-        "needs the common line shapes matched for a whole run of lines at once (one pattern "
-        "over the text, not one dispatch per line), which the parsers do not do yet. The mixed "
-        "log pays for four formats taking turns (each line first meets the parsers that "
-        "matched the last three lines) and for the vendor formats' slower field parsing."
+        f"Per netfilter line probewatch spends {us.get('netfilter probewatch', 0):.1f} us of "
+        f"CPU (header time, action from the log prefix, the fields pattern, port and flag "
+        f"checks, the event object, the 72-hour window), the single-regex pass "
+        f"{us.get('netfilter regex', 0):.1f} us and fwlogwatch {us.get('fwlogwatch', 0):.1f} "
+        f"us. 4x fwlogwatch means at most {us.get('fwlogwatch', 0) / 4:.1f} us per line, "
+        "close to a bare regex loop: that needs the common line shapes matched for a whole "
+        "run of lines at once (one pattern over the text rather than one dispatch per line), "
+        "which the parsers do not do yet. The mixed log pays for four formats taking turns "
+        "(each line first meets the parsers that matched the lines before it) and for the "
+        f"vendor formats' field parsing ({us.get('mixed probewatch', 0):.1f} us per line)."
     )

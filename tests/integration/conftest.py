@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -13,8 +12,6 @@ from moto.core.botocore_stubber import BotocoreStubber
 
 from probewatch.aws_clients import aws_client
 from probewatch.config import get_settings
-from probewatch.local import resources
-from probewatch.local.cfn_template import load_template
 from probewatch.local.resources import LocalStack, create_stack
 from probewatch.store.raw_mail import s3_client
 from probewatch.store.table import dynamodb_table
@@ -56,17 +53,8 @@ def _one_request_at_a_time(self: BotocoreStubber, *args: Any, **kwargs: Any) -> 
         return _moto_handle_request(self, *args, **kwargs)
 
 
-@pytest.fixture(scope="session")
-def _parsed_template() -> dict[str, Any]:
-    # Parsing the template's YAML is a third of a stack's set-up time; it does not change
-    # during a run, so it is read once and each stack gets its own copy.
-    return load_template()
-
-
 @pytest.fixture
-def aws_stack(
-    monkeypatch: pytest.MonkeyPatch, _parsed_template: dict[str, Any]
-) -> Iterator[LocalStack]:
+def aws_stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalStack]:
     """moto's mock_aws with the table, bucket, queues and SES identities created from the
     template; every PROBEWATCH_* setting points at them."""
     for name, value in FAKE_AWS_ENV.items():
@@ -74,11 +62,6 @@ def aws_stack(
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(BotocoreStubber, "__call__", _one_request_at_a_time)
-
-    def template_copy(path: Any = None) -> dict[str, Any]:
-        return copy.deepcopy(_parsed_template) if path is None else load_template(path)
-
-    monkeypatch.setattr(resources, "load_template", template_copy)
     _forget_cached_clients()
     with moto.mock_aws():
         stack = create_stack()

@@ -10,6 +10,7 @@ test process.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -120,9 +121,13 @@ class DemoRun:
 
 
 def run_demo(out: Path) -> DemoRun:
+    # The demo starts its own moto server and fixture servers; nothing of the caller's AWS or
+    # probewatch settings (an AWS_ENDPOINT_URL, a profile, a table name) may steer it elsewhere.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PROBEWATCH_"))}
     done = subprocess.run(
         [sys.executable, "-c", _DRIVER, str(out)],
         cwd=REPO,
+        env=env,
         capture_output=True,
         text=True,
         timeout=240,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 from types import ModuleType
@@ -11,28 +10,14 @@ from typing import Any
 import boto3
 from boto3.dynamodb.conditions import Key
 
+from probewatch.local.handlers import LambdaContext, load_handler
+
 REPO = Path(__file__).resolve().parents[2]
 MAIL_FIXTURES = REPO / "tests" / "fixtures" / "mail"
 
 
-class Context:
-    function_name = "ingest-test"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:ingest-test"
-    aws_request_id = "test"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
-
-
 def ingest_app() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "ingest_app_under_test", REPO / "functions" / "ingest" / "app.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_handler("ingest")
 
 
 def deliver(stack: Any, key: str, raw: bytes) -> list[dict[str, Any]]:
@@ -67,7 +52,7 @@ def sqs_record(message_id: str, body: str, arn: str) -> dict[str, Any]:
 
 
 def run_ingest(app: ModuleType, records: list[dict[str, Any]]) -> dict[str, Any]:
-    return app.lambda_handler({"Records": records}, Context())
+    return app.lambda_handler({"Records": records}, LambdaContext())
 
 
 def table(stack: Any) -> Any:

@@ -11,7 +11,7 @@ from typing import Any
 
 import boto3
 
-from probewatch.local.handlers import invoke
+from probewatch.local.handlers import invoke, sqs_event_record
 from probewatch.model import Contact, EvidenceLine, Incident, Reporter
 from probewatch.store.incidents import save_incident
 from probewatch.store.reporters import put_reporter, read_log
@@ -78,20 +78,7 @@ def receive_records(queue_url: str) -> list[dict[str, Any]]:
         "QueueArn"
     ]
     messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
-    return [
-        {
-            "messageId": m["MessageId"],
-            "receiptHandle": m["ReceiptHandle"],
-            "body": m["Body"],
-            "attributes": {},
-            "messageAttributes": {},
-            "md5OfBody": m["MD5OfBody"],
-            "eventSource": "aws:sqs",
-            "eventSourceARN": arn,
-            "awsRegion": arn.split(":")[3],
-        }
-        for m in messages
-    ]
+    return [sqs_event_record(message, arn) for message in messages]
 
 
 def run_send(queue_url: str, records: list[dict[str, Any]] | None = None) -> set[str]:

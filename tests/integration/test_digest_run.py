@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 from reporter_mail_helpers import sent_mail, text_of
 
+from probewatch.local.handlers import LambdaContext, load_handler
 from probewatch.model import Reporter
 from probewatch.store import reporters as store
 
@@ -20,23 +19,8 @@ EVENT = json.loads((REPO / "events" / "schedule-digest.json").read_text())
 NOW = datetime.fromisoformat(EVENT["time"].replace("Z", "+00:00"))
 
 
-class Context:
-    function_name = "digest"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:digest"
-    aws_request_id = "test"
-
-
-def digest_app() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("digest_app", REPO / "functions/digest/app.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def invoke(event: dict[str, Any] = EVENT) -> Any:
-    return digest_app().lambda_handler(event, Context())
+    return load_handler("digest").lambda_handler(event, LambdaContext())
 
 
 @pytest.fixture

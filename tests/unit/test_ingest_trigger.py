@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from types import ModuleType
 
-APP = Path(__file__).resolve().parents[2] / "functions" / "ingest" / "app.py"
+from probewatch.local.handlers import load_handler
 
 
 def app() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("ingest_app_unit", APP)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_handler("ingest")
 
 
 def notification(*keys: str, event: str = "ObjectCreated:Put") -> dict[str, object]:

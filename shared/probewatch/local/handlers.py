@@ -33,14 +33,18 @@ class LambdaContext:
         return 300_000
 
 
-@cache
-def handler_module(name: str) -> ModuleType:
+def load_handler(name: str) -> ModuleType:
+    """A fresh import of functions/<name>/app.py, as a new Lambda container does it."""
     path = REPO / "functions" / name / "app.py"
     spec = importlib.util.spec_from_file_location(f"probewatch_fn_{name}", path)
     assert spec is not None and spec.loader is not None, path
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+# One warm container per function, kept between invocations as Lambda does.
+handler_module = cache(load_handler)
 
 
 def invoke(name: str, event: dict[str, Any]) -> Any:
@@ -73,7 +77,7 @@ def _drain(queue_url: str, function: str, after_batch: Any = None) -> int:
         ).get("Messages", [])
         if not received:
             return handled
-        records = [_sqs_record(message, arn) for message in received]
+        records = [sqs_event_record(message, arn) for message in received]
         response = invoke(function, {"Records": records}) or {}
         failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
         for message in received:
@@ -86,7 +90,8 @@ def _drain(queue_url: str, function: str, after_batch: Any = None) -> int:
             return handled
 
 
-def _sqs_record(message: dict[str, Any], arn: str) -> dict[str, Any]:
+def sqs_event_record(message: dict[str, Any], arn: str) -> dict[str, Any]:
+    """One ReceiveMessage result in the shape Lambda hands an SQS-triggered function."""
     return {
         "messageId": message["MessageId"],
         "receiptHandle": message["ReceiptHandle"],

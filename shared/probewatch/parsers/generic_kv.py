@@ -41,6 +41,11 @@ _KERNEL_LOG = re.compile(r"\bSRC=\S+ DST=\S+ .*\bPROTO=")
 _ADDRESS_LIKE = re.compile(r"^\[?[0-9A-Fa-f.:]+\]?(?::\d+)?(?::\w+)?$")
 
 
+def _direction(word: str | None) -> str | None:
+    """A direction word ("inbound", "out"...); a bare number means nothing without a format."""
+    return None if not word or word.isdigit() else validate.direction(word)
+
+
 def _pick(fields: dict[str, str], role: str) -> str | None:
     for key in _KEYS[role]:
         value = fields.get(key)
@@ -92,6 +97,7 @@ class GenericKvParser:
                 dst_port=dport or dst_inline_port,
                 proto_name=proto or "IP",
                 action_word=verdict(_pick(fields, "action")),
+                direction=_direction(fields.get("direction") or fields.get("dir")),
             )
         ]
 

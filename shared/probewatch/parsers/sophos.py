@@ -23,7 +23,7 @@ from probewatch.model import Action, ProbeEvent
 from probewatch.parsers import timestamps, validate
 from probewatch.parsers.base import ParseContext
 from probewatch.parsers.kv import parse_kv
-from probewatch.parsers.vendor_helpers import verdict
+from probewatch.parsers.vendor_helpers import verdict, zone_direction
 
 _XG_TYPES = frozenset({"Firewall", "IDP", "ATP", "Advanced Threat Protection"})
 _UTM_SUBS = frozenset({"packetfilter", "ips"})
@@ -96,6 +96,7 @@ class SophosParser:
                 action_word=action,
                 flags=fields.get("tcp_flags") or fields.get("tcpflags"),
                 evidence="ids" if ids else None,
+                direction=zone_direction(fields.get("src_zone"), fields.get("dst_zone")),
             )  # fmt: skip
         ]
 

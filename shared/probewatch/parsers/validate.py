@@ -101,7 +101,7 @@ def port(text: str | int | None) -> int | None:
     LineRejected("bad-port") for anything else."""
     if text is None:
         return None
-    if type(text) is str and text.isdigit() and len(text) <= 5:  # fast path: "12345"
+    if type(text) is str and text.isascii() and text.isdigit() and len(text) <= 5:  # "12345"
         value = int(text)
         if value <= 65535:
             return value
@@ -112,7 +112,7 @@ def port(text: str | int | None) -> int | None:
         text = text.strip()
         if text in ("", "-", "*", "N/A", "n/a"):
             return None
-        if not text.isdigit():
+        if not (text.isascii() and text.isdigit()):  # int() takes other scripts' digits too
             raise LineRejected("bad-port")
         value = int(text)
     if not 0 <= value <= 65535:

@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 
 from probewatch.model import ProbeEvent, iso_z, parse_iso
 from probewatch.store import keys
-from probewatch.store.table import dynamodb_table
+from probewatch.store.table import condition_failed, dynamodb_table
 
 # Events matter for the 72-hour report window plus the 7-day quiet period after a report.
 EVENT_TTL = timedelta(days=14)
@@ -120,7 +120,7 @@ def mark_sources_active(table_name: str, newest: dict[str, datetime], now: datet
                 },
             )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            if not condition_failed(exc):
                 raise
             # Older events than the newest already known: still new work for the aggregator,
             # which sorts its work by the newest event time, so that stays the index key.

@@ -25,7 +25,7 @@ from probewatch.errors import StoreError
 from probewatch.model import Contact, EvidenceLine, Incident, ProbeEvent, iso_z, parse_iso
 from probewatch.store import keys
 from probewatch.store.events import event_from_item
-from probewatch.store.table import dynamodb_call, dynamodb_table
+from probewatch.store.table import condition_failed, dynamodb_call, dynamodb_table
 
 # Incidents outlive their 72-hour window by far: the digest and abuse-desk replies refer to
 # them for weeks. After this they expire.
@@ -128,7 +128,7 @@ def save_incident(table_name: str, incident: Incident) -> None:
         dynamodb_table(table_name).put_item(**request)
     except ClientError as exc:
         incident.version -= 1
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+        if condition_failed(exc):
             raise IncidentChanged(f"incident {incident.incident_id} changed meanwhile") from exc
         raise StoreError(f"save incident {incident.incident_id}: {exc}") from exc
 
@@ -232,7 +232,7 @@ def set_next_look(table_name: str, seen: DueItem, next_due: datetime | None) -> 
             ExpressionAttributeValues=values,
         )
     except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+        if condition_failed(exc):
             return False
         raise StoreError(f"source state {seen.key}: {exc}") from exc
     return True
@@ -263,7 +263,7 @@ def claim_dedupe(
             ExpressionAttributeValues={":now": int(now.timestamp()), ":id": incident_id},
         )
     except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+        if condition_failed(exc):
             return False
         raise StoreError(f"dedupe {ip} -> {mailbox}: {exc}") from exc
     return True

@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 from probewatch.errors import AlreadyStored, StoreError
 from probewatch.model import iso_z
 from probewatch.store import keys
-from probewatch.store.table import dynamodb_call, dynamodb_table
+from probewatch.store.table import condition_failed, dynamodb_call, dynamodb_table
 
 COUNTER_TTL = timedelta(days=3)
 ATTEMPT_TTL = timedelta(days=90)
@@ -103,7 +103,7 @@ def unsuppress(table_name: str, email: str) -> bool:
             ExpressionAttributeValues={":t": True, ":f": False},
         )
     except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+        if condition_failed(exc):
             return False
         raise StoreError(f"unsuppress {email}: {exc}") from exc
     return True
@@ -215,7 +215,7 @@ def claim_send_attempt(
             ExpressionAttributeValues={":retry": RETRYABLE},
         )
     except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+        if condition_failed(exc):
             raise AlreadyStored(f"send attempt {incident_id}/{attempt}") from exc
         raise StoreError(f"send attempt {incident_id}/{attempt}: {exc}") from exc
 

@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 from probewatch.errors import StoreError
 from probewatch.model import Reporter, iso_z
 from probewatch.store import keys
-from probewatch.store.table import dynamodb_call, dynamodb_table
+from probewatch.store.table import condition_failed, dynamodb_call, dynamodb_table
 
 # Long enough for a month of digests to be rebuilt by hand, short enough to forget people.
 LOG_TTL = timedelta(days=35)
@@ -93,7 +93,7 @@ def note_observed_sites(table_name: str, email: str, sites: set[str]) -> None:
             ExpressionAttributeValues={":sites": set(sites)},
         )
     except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+        if condition_failed(exc):
             return  # the profile is gone: nothing left to protect
         raise StoreError(f"observed sites for {email}: {exc}") from exc
 
@@ -185,7 +185,7 @@ def claim_digest(table_name: str, email: str, period_end: datetime) -> bool:
             ConditionExpression=f"attribute_not_exists({keys.SK})",
         )
     except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+        if condition_failed(exc):
             return False
         raise StoreError(f"digest marker for {email}: {exc}") from exc
     return True
@@ -253,7 +253,7 @@ def take_reply_slot(table_name: str, email: str, day: date, limit: int) -> bool:
             },
         )
     except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+        if condition_failed(exc):
             return False
         raise StoreError(f"reply counter for {email}: {exc}") from exc
     return True

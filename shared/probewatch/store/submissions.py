@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 
 from probewatch.model import Submission, iso_z, parse_iso
 from probewatch.store import keys
-from probewatch.store.table import dynamodb_table
+from probewatch.store.table import condition_failed, dynamodb_table
 
 PROCESSING = "processing"
 DONE = "done"
@@ -51,7 +51,7 @@ def claim_submission(
             ExpressionAttributeValues={":processing": PROCESSING},
         )
     except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+        if not condition_failed(exc):
             raise
         return get_submission(table_name, submission_id)
     return None

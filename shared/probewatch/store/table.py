@@ -29,3 +29,8 @@ def dynamodb_call(operation: Callable[..., Any], **kwargs: Any) -> dict[str, Any
         return dict(operation(**kwargs))
     except ClientError as exc:
         raise StoreError(f"{getattr(operation, '__name__', 'dynamodb')}: {exc}") from exc
+
+
+def condition_failed(exc: ClientError) -> bool:
+    """Whether DynamoDB refused the request because its ConditionExpression did not hold."""
+    return bool(exc.response["Error"]["Code"] == "ConditionalCheckFailedException")

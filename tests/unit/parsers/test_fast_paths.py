@@ -3,6 +3,7 @@ direction helpers must say "out" only when a line says so."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -206,3 +207,64 @@ def test_a_minute_of_seconds_is_sixty_seconds() -> None:
     # the memo's exactness check compares second 59 with second 0 of the same minute
     start = timestamps.parse_bsd("Jan 14 2026 10:00:00", ctx())
     assert timestamps.parse_bsd("Jan 14 2026 10:00:59", ctx()) - start == timedelta(seconds=59)
+
+
+def _netfilter_variants() -> list[str]:
+    """Lines around the fast path's edges: each must parse exactly as the general path does."""
+    heads = [
+        "Jan 14 10:00:01 gw kernel: [UFW BLOCK] IN=eth0 OUT= MAC=00:11:22:33:44:55:66:77:88:99:aa:bb:08:00 ",
+        "Jan 14 10:00:02 gw kernel: DROP IN= OUT=eth0 ",
+        "Jan 14 10:00:03 gw kernel: FWD IN=eth1 OUT=eth0 PHYSIN=eth1 ",
+        "kernel: ACCEPT IN=eth0 OUT= XSRC=9.9.9.9 ",
+    ]
+    addresses = [
+        ("203.0.113.7", "198.51.100.1"),
+        ("203.0.113.007", "198.51.100.1"),
+        ("203.0.113.256", "198.51.100.1"),
+        ("2001:db8::7", "2001:db8::1"),
+        ("203.0.113.7", "X.X.X.X"),
+        ("203.0.113.\u0667", "198.51.100.1"),
+    ]
+    middles = [
+        "LEN=40 TOS=0x00 PREC=0x00 TTL=50 ID=1 ",
+        "LEN=40 XPROTO=UDP ",
+        "LEN=40\tTTL=50 ",
+    ]
+    tails = [
+        "PROTO=TCP SPT=1000 DPT=22 WINDOW=1024 RES=0x00 SYN URGP=0",
+        "PROTO=TCP SPT=1000 DPT=22 WINDOW=1024 RES=0x00 ACK PSH URGP=0 MARK=0x1",
+        "PROTO=TCP SPT=1000 DPT=22 SEQ=1 ACK=0 WINDOW=1024 RES=0x00 SYN URGP=0 [SRC=1.2.3.4 RST ]",
+        "PROTO=TCP SPT=1000 DPT=22 WINDOW=1024 RES=0x00 URGP=0",
+        "PROTO=TCP SPT=1000 DPT=99999 WINDOW=1024 RES=0x00 SYN URGP=0",
+        "PROTO=TCP SPT=1000 DPT=000022 WINDOW=1024 RES=0x00 SYN URGP=0",
+        "PROTO=TCP SPT= DPT=22 SYN",
+        "PROTO=TCP SPT=1000 DPT=\u0662\u0662 SYN",
+        "PROTO=TCP SPT=1000 DPT=22 SYN\tACK URGP=0 FIN",
+        "PROTO=TCP",
+        "PROTO=UDP SPT=5353 DPT=5353 LEN=20",
+        "PROTO=UDP SPT=5353",
+        "PROTO=ICMP TYPE=8 CODE=0 ID=1 SEQ=1",
+        "PROTO=ICMP SPT=70000 DPT=1",
+        "PROTO=47",
+        "PROTO=ICMPv6 TYPE=128 CODE=0",
+    ]
+    return [
+        f"{head}SRC={src} DST={dst} {middle}{tail}"
+        for head in heads
+        for src, dst in addresses
+        for middle in middles
+        for tail in tails
+    ]
+
+
+def test_netfilter_fast_path_equals_the_general_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    from probewatch.parsers import netfilter
+
+    lines = _netfilter_variants()
+    fast = [parse_text(line) for line in lines]
+    monkeypatch.setattr(netfilter, "_FAST", re.compile("(?!)"))  # never matches
+    slow = [parse_text(line) for line in lines]
+    for line, one, other in zip(lines, fast, slow, strict=True):
+        assert [e.to_json() for e in one.events] == [e.to_json() for e in other.events], line
+        assert one.rejected_by_reason() == other.rejected_by_reason(), line
+    assert sum(len(r.events) for r in fast) > len(lines) // 3  # the variants do parse
