@@ -19,8 +19,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Protocol
 
-from botocore.exceptions import ClientError
-
 from probewatch.mail.inbound import InboundMail
 from probewatch.observability import logger
 from probewatch.reporter_mail import send_reply
@@ -142,19 +140,13 @@ def _send(mail: InboundMail, settings: ReplySettings, now: datetime, topic: str,
         logger.info("no immediate reply", extra={"topic": topic, "why": refusal})
         return False
     body = text + "\n\n-- \nprobewatch (automatic reply; no need to answer)\n"
-    try:
-        sent = send_reply(
-            mail,
-            body,
-            sender=settings.sender_address,
-            table_name=settings.table_name,
-            limit=settings.replies_per_day,
-            now=now,
-        )
-    except ClientError as exc:
-        # SES refused (sandbox, suppressed address, throttled): a courtesy reply is not
-        # worth failing, and retrying, the whole email for.
-        logger.warning("immediate reply not sent", extra={"topic": topic, "error": str(exc)})
-        return False
+    sent = send_reply(
+        mail,
+        body,
+        sender=settings.sender_address,
+        table_name=settings.table_name,
+        limit=settings.replies_per_day,
+        now=now,
+    )
     logger.info("immediate reply", extra={"topic": topic, "sent": sent})
     return sent

@@ -13,6 +13,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import TYPE_CHECKING
 
+from botocore.exceptions import ClientError
+
 from probewatch.observability import logger
 from probewatch.ses_mail import send_raw_email
 from probewatch.store.reporters import take_reply_slot
@@ -65,5 +67,11 @@ def send_reply(
     if not take_reply_slot(table_name, mail.sender, now.date(), limit):
         logger.info("no reply: daily reply limit reached", extra={"sender": mail.sender})
         return False
-    send_raw(build_reply(mail, sender, body, now=now))
+    try:
+        send_raw(build_reply(mail, sender, body, now=now))
+    except ClientError as exc:
+        # SES refused (sandbox, suppressed address, throttled): a courtesy reply is not worth
+        # failing the whole email for, and a retry would apply a command twice.
+        logger.warning("reply not sent", extra={"sender": mail.sender, "error": str(exc)})
+        return False
     return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from probewatch.mail.auth import AuthVerdict
 from probewatch.mail.inbound import InboundMail
@@ -51,3 +52,22 @@ def test_only_authenticated_human_mail_may_be_answered() -> None:
     assert not may_reply(mail("HELP", auth=AuthVerdict(spf="fail", dkim="none")))
     assert not may_reply(mail("HELP", auth=AuthVerdict(spf="pass", dmarc="fail")))
     assert not may_reply(mail("HELP", automated=True))
+
+
+def test_an_ses_refusal_of_a_reply_is_logged_not_raised(monkeypatch: Any) -> None:
+    """A refused courtesy reply must not fail the email: SQS would retry it and apply a
+    command (PAUSE, SETTINGS, CANCEL...) a second time."""
+    from botocore.exceptions import ClientError
+
+    from probewatch import reporter_mail
+
+    def refuse(*_args: Any, **_kwargs: Any) -> str:
+        raise ClientError({"Error": {"Code": "MessageRejected", "Message": "sandbox"}}, "SendEmail")
+
+    monkeypatch.setattr(reporter_mail, "take_reply_slot", lambda *a, **k: True)
+    monkeypatch.setattr(reporter_mail, "send_raw", refuse)
+    sent = reporter_mail.send_reply(
+        mail("Re: probewatch"), "ok", sender="reports@probewatch.example", table_name="t", limit=5,
+        now=datetime(2026, 11, 25, tzinfo=UTC),
+    )
+    assert sent is False
