@@ -114,10 +114,10 @@ def parse_text(
                 recent.remove(parser)
             recent.insert(0, parser)
             del recent[RECENT:]
-        if outcome.__class__ is str:
-            rejected.append(Rejection(reason=outcome, raw=line, format=parser.name))  # type: ignore[arg-type]
+        if isinstance(outcome, str):
+            rejected.append(Rejection(reason=outcome, raw=line, format=parser.name))
             continue
-        for event in outcome:  # type: ignore[union-attr]
+        for event in outcome:
             moment = event.time
             if moment is not None:
                 if oldest is not None and (moment < oldest or moment > newest):  # type: ignore[operator]

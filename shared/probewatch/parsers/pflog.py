@@ -53,8 +53,8 @@ class PflogParser:
         else:
             action = _ACTIONS.get(rule.group("action"), "unknown")
             direction = validate.direction(rule.group("dir"))
-            header_proto = _HEADER_PROTO.search(line, rule.end())
-            header_proto = header_proto.group(1) if header_proto else None
+            named = _HEADER_PROTO.search(line, rule.end())
+            header_proto = named.group(1) if named else None
             packet = _PACKET.search(line, rule.end())
             if packet is None:  # -v: the packet follows on the next line
                 ctx.state[_STATE_KEY] = (action, direction, header_proto, time)

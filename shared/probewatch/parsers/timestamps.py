@@ -227,7 +227,7 @@ def _infer_year(
     latest = reference + FUTURE_TOLERANCE
     best: datetime | None = None
     # Newest candidate first; next year only matters for a January line received in December.
-    years = (reference.year, reference.year - 1, reference.year - 2)
+    years: tuple[int, ...] = (reference.year, reference.year - 1, reference.year - 2)
     if month == 1 and reference.month == 12:
         years = (reference.year + 1, *years)
     for year in years:
@@ -377,12 +377,13 @@ class HeaderTimes:
                 and line[end : end + 1] == " "
                 and line[end + 1 : end + 2].islower()
             ):
-                value = self._minute_start + second
-                if value <= self._latest:
-                    return value, end
+                moment = self._minute_start + second
+                if moment <= self._latest:
+                    return moment, end
         match = _HEADER.match(line)
         if match is None:
             return None, 0
+        value: datetime | None
         if match.group("iso"):
             value = parse_iso(match.group("iso"), ctx)
         else:

@@ -140,7 +140,9 @@ _ZONE_TRIM = re.compile(r"^\d+-|[\d_.-]+$")
 
 
 def _external(zone: str | None) -> bool:
-    return bool(zone) and _ZONE_TRIM.sub("", zone.strip().strip('"').lower()) in _EXTERNAL_ZONES
+    if not zone:
+        return False
+    return _ZONE_TRIM.sub("", zone.strip().strip('"').lower()) in _EXTERNAL_ZONES
 
 
 def zone_direction(src_zone: str | None, dst_zone: str | None) -> str | None:

@@ -13,6 +13,7 @@ Local`), i.e. in the reporter's zone. DROP is "block", ALLOW is "allow"; other a
 from __future__ import annotations
 
 import re
+from typing import cast
 
 from probewatch.model import Action, ProbeEvent
 from probewatch.parsers import timestamps, validate
@@ -54,11 +55,11 @@ class WindowsFirewallParser:
     def parse(self, line: str, ctx: ParseContext) -> list[ProbeEvent] | None:
         if line.startswith("#"):
             return self._header(line, ctx)
-        columns = ctx.state.get(_STATE_KEY) or _default_columns()
+        columns = cast("dict[str, int] | None", ctx.state.get(_STATE_KEY)) or _default_columns()
         values = line.split()
         if len(values) < 8:
             return None
-        row = {name: values[i] for name, i in columns.items() if i < len(values)}  # type: ignore[union-attr]
+        row = {name: values[i] for name, i in columns.items() if i < len(values)}
         action = _ACTIONS.get(row.get("action", ""))
         if action is None:
             return [] if row.get("action") in ("INFO-EVENTS-LOST", "OPEN", "CLOSE") else None

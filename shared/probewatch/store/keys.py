@@ -29,6 +29,8 @@ one sparse global index GSI1 (GSI1PK, GSI1SK) that holds only items that need at
 |   (sorts between the events and STATE: one Query reads a source's window and its pointer)
 | incident, once final    | INC#<incident id>       | INCIDENT                        | CLOSING / <close due iso>          |
 |   (GSI1 keys only while a final incident waits out its 7 quiet days: closing is one Query)
+| digest sent (per day)   | REP#<email>             | DIGEST#<local yyyy-mm-dd>       | -                                  |
+|   (the reporter's local calendar day: an hourly run, retried or overlapping, sends it once)
 """
 
 from __future__ import annotations
@@ -150,3 +152,8 @@ SENT_MESSAGE_SK = "MESSAGE"
 # Appended by the aggregate stage (store/incidents.py).
 SOURCE_INCIDENT_SK = "INCIDENT"
 CLOSING_INDEX_PK = "CLOSING"
+
+
+# Appended for the per-local-day digest (store/reporters.py: claim_digest).
+def digest_sent_sk(day_iso: str) -> str:
+    return f"DIGEST#{day_iso}"

@@ -2,7 +2,8 @@
 
 Keys come from keys.py: profile `REP#<email>/PROFILE` (listed through GSI1 `REPORTERS`, a
 Query, never a Scan), log lines `REP#<email>/LOG#<time>#<kind>#<id>` (one Query reads a day),
-confirmation `REP#<email>/CONFIRM`, daily reply counter `REPLY#<email>/DAY#<date>`.
+confirmation `REP#<email>/CONFIRM`, daily reply counter `REPLY#<email>/DAY#<date>`,
+digest-sent marker `REP#<email>/DIGEST#<local date>`.
 """
 
 from __future__ import annotations
@@ -24,8 +25,6 @@ from probewatch.store.table import condition_failed, dynamodb_call, dynamodb_tab
 LOG_TTL = timedelta(days=35)
 # Reply counters only matter for their own day.
 REPLY_COUNTER_TTL = timedelta(days=2)
-# Log kind of the "digest sent" marker (not shown in digests).
-DIGEST_KIND = "digest"
 
 _INT_FIELDS = {"mask_octets"}
 _INT_LIST_FIELDS = {"isp_asns"}
@@ -167,20 +166,17 @@ def read_log(table_name: str, email: str, since: datetime, until: datetime) -> l
     ]
 
 
-def claim_digest(table_name: str, email: str, period_end: datetime) -> bool:
-    """Mark the digest for the period ending at `period_end` as being sent; False if a run
-    (an earlier attempt of this one) already did. The marker is a log line of kind "digest"."""
-    time_iso = str(iso_z(period_end))
+def claim_digest(table_name: str, email: str, day: date) -> bool:
+    """Mark the digest of the reporter's local calendar day `day` as being sent; False if a
+    run (a retry, or an overlapping hourly run) already did. Keyed on the day alone, so no
+    second digest for the same date goes out even if the reporter's zone changed."""
     try:
         dynamodb_table(table_name).put_item(
             Item={
                 keys.PK: keys.reporter_pk(email),
-                keys.SK: keys.reporter_log_sk(time_iso, DIGEST_KIND, "sent"),
-                "time": time_iso,
-                "kind": DIGEST_KIND,
-                "ident": "sent",
-                "data": "{}",
-                keys.TTL: int((period_end + LOG_TTL).timestamp()),
+                keys.SK: keys.digest_sent_sk(day.isoformat()),
+                "day": day.isoformat(),
+                keys.TTL: int((datetime.combine(day, time(), UTC) + LOG_TTL).timestamp()),
             },
             ConditionExpression=f"attribute_not_exists({keys.SK})",
         )
@@ -191,14 +187,11 @@ def claim_digest(table_name: str, email: str, period_end: datetime) -> bool:
     return True
 
 
-def release_digest(table_name: str, email: str, period_end: datetime) -> None:
+def release_digest(table_name: str, email: str, day: date) -> None:
     """Undo claim_digest after a failed send, so a retry sends it."""
     dynamodb_call(
         dynamodb_table(table_name).delete_item,
-        Key={
-            keys.PK: keys.reporter_pk(email),
-            keys.SK: keys.reporter_log_sk(str(iso_z(period_end)), DIGEST_KIND, "sent"),
-        },
+        Key={keys.PK: keys.reporter_pk(email), keys.SK: keys.digest_sent_sk(day.isoformat())},
     )
 
 
