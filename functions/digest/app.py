@@ -1,4 +1,5 @@
-"""Daily digest: EventBridge schedule -> one confirmation digest per reporter."""
+"""Digest: hourly EventBridge schedule -> yesterday's confirmation digest for each reporter
+whose local midnight just passed."""
 
 from __future__ import annotations
 
@@ -16,6 +17,6 @@ from probewatch.observability import logger, metrics
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     # The scheduled time, not the start of this invocation: a late or retried run still
-    # covers the same 24 hours.
+    # serves the same reporters' midnights.
     sent = run_digest(get_settings(DigestSettings), scheduled_time(event))
     return {"digests_sent": sent}

@@ -5,7 +5,6 @@ Plain dataclasses: no AWS, no I/O. The store (probewatch.store) turns them into 
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -75,6 +74,8 @@ class ProbeEvent:
 
     def event_id(self, submission_id: str) -> str:
         """Deterministic id: the same line of the same email always gets the same id."""
+        import hashlib  # here: `probewatch parse` never needs it, and it is slow to import
+
         digest = hashlib.sha256(f"{submission_id}\0{self.line_no}\0{self.raw}".encode()).hexdigest()
         return digest[:20]
 

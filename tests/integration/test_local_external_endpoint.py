@@ -28,8 +28,11 @@ def separate_moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 20
+        # Importing moto's server takes seconds on a busy 2-core machine: wait generously,
+        # but stop at once if the process died (its port was taken meanwhile).
+        deadline = time.monotonic() + 60
         while True:
+            assert server.poll() is None, "moto server exited"
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
                 break

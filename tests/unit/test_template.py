@@ -257,7 +257,7 @@ def test_every_dlq_and_function_has_an_alarm(cfn: dict[str, Any]) -> None:
         assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
 
 
-def test_schedules_run_aggregate_every_15_minutes_and_digest_daily(
+def test_schedules_run_aggregate_every_15_minutes_and_digest_hourly(
     sam_template: dict[str, Any], cfn: dict[str, Any]
 ) -> None:
     schedules = _of_type(cfn, "AWS::Scheduler::Schedule")
@@ -267,10 +267,11 @@ def test_schedules_run_aggregate_every_15_minutes_and_digest_daily(
     aggregate = targets["AggregateFunction"]["ScheduleExpression"]["Ref"]
     digest = targets["DigestFunction"]["ScheduleExpression"]["Ref"]
     assert parameters[aggregate]["Default"] == "rate(15 minutes)"
-    assert (
-        parameters[digest]["Default"].startswith("cron(")
-        and " * * ? *)" in parameters[digest]["Default"]
-    )
+    # Each reporter's day ends at their own midnight: the digest runs once in every hour, at a
+    # fixed minute (digest_run.RUN_INTERVAL), so each midnight is followed by exactly one run.
+    minute, hour, *rest = parameters[digest]["Default"].removeprefix("cron(").split()
+    assert parameters[digest]["Default"].startswith("cron(")
+    assert minute.isdigit() and hour == "*" and rest == ["*", "*", "?", "*)"]
 
 
 def test_ses_events_reach_the_feedback_function(cfn: dict[str, Any]) -> None:

@@ -29,6 +29,9 @@ DEFAULT_EMAILS = REPO / "events" / "emails"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 STEP = timedelta(minutes=15)
 HORIZON = timedelta(hours=72)
+# After the pipeline settled, the clock runs on (digest only) at most this long: a local day
+# ends within 24 hours, and no zone is more than 14 hours off UTC.
+DIGEST_HORIZON = timedelta(hours=48)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -140,7 +143,8 @@ def _register_reporters(table_name: str, folder: Path, raws: list[bytes]) -> Non
 
 
 def _drive(local: Any, emails: list[Path], raws: list[bytes], start: datetime) -> dict[str, Any]:
-    """Deliver every email at the start, then step the clock until everything is handled."""
+    """Deliver every email at the start, then step the clock until everything is handled and
+    every reporter's digest of it is out."""
     delivered = 0
     for offset, (path, raw) in enumerate(zip(emails, raws, strict=True)):
         received = start + timedelta(seconds=offset)
@@ -148,27 +152,47 @@ def _drive(local: Any, emails: list[Path], raws: list[bytes], start: datetime) -
             handlers.deliver_email(local, f"raw/{path.stem}", _as_received(raw, received, local))
             delivered += 1
             handlers.drain_ingest(local)
-    now = start
-    digest_due = start + timedelta(hours=24)
+    # The first aggregate run comes after the last delivery: the clock never runs backwards,
+    # so no report or digest line is stamped before the mail it rests on.
+    first_run = now = received
+    digest_at = _next_hour(start)
     while now <= start + HORIZON:
+        # The hourly digest schedule fires between the aggregate runs, on the hour.
+        digest_at = _run_digests(digest_at, until=now)
         with frozen(now):
             handlers.run_aggregate(now)
             handlers.drain_send(local)
-            if now >= digest_due:
-                handlers.run_digest(now)
-                digest_due += timedelta(hours=24)
-        if handlers.all_settled(local) and now > start:
+        if handlers.all_settled(local) and now > first_run:
             break
         now += STEP
-    # The daily digest covers the 24 hours before it runs: jump to the next one, so every
-    # event lands in exactly one digest window.
-    with frozen(digest_due):
-        handlers.run_digest(digest_due)
-    summary = handlers.summarize(local, start, digest_due)
+    # Settled: only the digests are left. Each reporter's goes out just after their local
+    # midnight, so keep the hourly schedule going until every local day with activity ended.
+    last_midnight = handlers.last_activity_midnight(local, start - timedelta(days=1), now + STEP)
+    if last_midnight is not None:
+        # The first run on or after that midnight sends its day (zones off by half an hour too).
+        last_run = min(_next_hour(last_midnight), now + DIGEST_HORIZON)
+        digest_at = _run_digests(digest_at, until=last_run)
+    summary = handlers.summarize(local, start, digest_at)
     summary["emails"] = delivered
     summary["simulated_from"] = iso_z(start)
-    summary["simulated_until"] = iso_z(now)
+    summary["simulated_until"] = iso_z(max(now, digest_at - timedelta(hours=1)))
     return summary
+
+
+def _next_hour(moment: datetime) -> datetime:
+    """The first whole hour at or after `moment`."""
+    hour = moment.replace(minute=0, second=0, microsecond=0)
+    return hour if hour == moment else hour + timedelta(hours=1)
+
+
+def _run_digests(digest_at: datetime, *, until: datetime) -> datetime:
+    """Run the digest at every hour from `digest_at` up to and including `until`; returns the
+    next hour it is due."""
+    while digest_at <= until:
+        with frozen(digest_at):
+            handlers.run_digest(digest_at)
+        digest_at += timedelta(hours=1)
+    return digest_at
 
 
 def _as_received(raw: bytes, received: datetime, local: Any) -> bytes:

@@ -261,6 +261,26 @@ def all_settled(local: Any) -> bool:
     return queued == 0 and count_active_sources(local.table_name) == 0
 
 
+def last_activity_midnight(local: Any, since: datetime, until: datetime) -> datetime | None:
+    """The latest local midnight (UTC) that ends a reporter's day holding log lines between
+    `since` and `until`: once the digest ran past it, every reporter heard of everything."""
+    from zoneinfo import ZoneInfo
+
+    from probewatch.digest_run import local_midnight
+    from probewatch.model import parse_iso
+    from probewatch.store.reporters import list_reporters, read_log
+
+    ends = []
+    for reporter in list_reporters(local.table_name):
+        entries = read_log(local.table_name, reporter.email, since, until)
+        times = [t for t in (parse_iso(e["time"]) for e in entries) if t is not None]
+        if times:
+            zone = ZoneInfo(reporter.tz)
+            last_day = max(times).astimezone(zone).date()
+            ends.append(local_midnight(last_day + timedelta(days=1), zone))
+    return max(ends, default=None)
+
+
 def summarize(local: Any, start: datetime, end: datetime) -> dict[str, Any]:
     """Counts for summary.json, read back from the reporters' activity logs."""
     from probewatch.store.reporters import list_reporters, read_log

@@ -20,12 +20,13 @@ from datetime import datetime
 from probewatch.model import Action, ProbeEvent
 from probewatch.parsers import timestamps, validate
 from probewatch.parsers.base import ParseContext
+from probewatch.parsers.patterns import lazy
 from probewatch.parsers.vendor_helpers import verdict
 
-_HEADER = re.compile(r"(?:CEF:\s*|^)(?P<version>\d)\|")
-_KEY = re.compile(r"(?:^|(?<=\s))([A-Za-z][\w.\-\[\]]*)=")
-_NAME_BLOCK = re.compile(r"\b(?:block(?:ed)?|den(?:y|ied)|drop(?:ped)?|reject(?:ed)?)\b", re.I)
-_IDS = re.compile(r"threat|intrusion|\bIPS\b|\bIDS\b|attack|signature|exploit|scan", re.I)
+_HEADER = lazy(r"(?:CEF:\s*|^)(?P<version>\d)\|")
+_KEY = lazy(r"(?:^|(?<=\s))([A-Za-z][\w.\-\[\]]*)=")
+_NAME_BLOCK = lazy(r"\b(?:block(?:ed)?|den(?:y|ied)|drop(?:ped)?|reject(?:ed)?)\b", re.I)
+_IDS = lazy(r"threat|intrusion|\bIPS\b|\bIDS\b|attack|signature|exploit|scan", re.I)
 
 
 def _split_header(text: str) -> list[str]:

@@ -18,7 +18,6 @@ VPN key exchange without addresses) give no events.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import datetime
 
@@ -26,10 +25,11 @@ from probewatch.model import Action, ProbeEvent
 from probewatch.parsers import timestamps, validate
 from probewatch.parsers.base import LineRejected, ParseContext
 from probewatch.parsers.kv import parse_kv
+from probewatch.parsers.patterns import lazy
 from probewatch.parsers.vendor_helpers import structured_data, verdict, zone_direction
 
-_LEA_TIME = re.compile(r"^(\d{1,2})([A-Z][a-z]{2})(\d{4})\s+(\d{1,2}):(\d\d):(\d\d)$")
-_PACKET = re.compile(r"<([^,<>\s]+),(\d*),([^,<>\s]+),(\d*),(\w+)(?:;[^>]*)?>")
+_LEA_TIME = lazy(r"^(\d{1,2})([A-Z][a-z]{2})(\d{4})\s+(\d{1,2}):(\d\d):(\d\d)$")
+_PACKET = lazy(r"<([^,<>\s]+),(\d*),([^,<>\s]+),(\d*),(\w+)(?:;[^>]*)?>")
 _ALLOW_WORDS = frozenset({"encrypt", "decrypt"})
 _IDS_WORDS = frozenset({"detect", "prevent"})
 

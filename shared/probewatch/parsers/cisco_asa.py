@@ -22,70 +22,71 @@ import re
 from probewatch.model import Action, ProbeEvent
 from probewatch.parsers import timestamps, validate
 from probewatch.parsers.base import ParseContext
+from probewatch.parsers.patterns import lazy
 from probewatch.parsers.vendor_helpers import endpoint, is_ip, verdict, zone_direction
 
-_TAG = re.compile(r"%(?:ASA|PIX|FTD|FWSM)-(?:[\w]+-)?\d-(?P<id>\d{6})\s*:?\s*")
-_REPEATED = re.compile(r"message repeated \d+ times:\s*\[\s*(?P<inner>.*?)\s*\]?\s*$")
+_TAG = lazy(r"%(?:ASA|PIX|FTD|FWSM)-(?:[\w]+-)?\d-(?P<id>\d{6})\s*:?\s*")
+_REPEATED = lazy(r"message repeated \d+ times:\s*\[\s*(?P<inner>.*?)\s*\]?\s*$")
 
 # An endpoint token: "iface:addr/port", stops before "(" (mapped address, user) and spaces.
 _EP = r"[^\s()]+"
 _PARENS = r"(?:\s*\([^)]*\))*"
 
-_DENY_SRC_DST = re.compile(
+_DENY_SRC_DST = lazy(
     rf"^Deny (?:(?P<way>inbound|outbound) )?(?:\(No xlate\) )?(?:protocol )?(?P<proto>[\w-]+) "
     rf"src (?P<src>{_EP}){_PARENS}\s+"
     rf"dst (?P<dst>{_EP})"
 )
-_DENY_FROM_TO = re.compile(
+_DENY_FROM_TO = lazy(
     rf"^Deny (?:(?P<way>inbound|outbound) )?(?P<proto>[\w-]+)\b.*?\bfrom \(?(?P<src>[^\s(),]+?)\)?"
     rf"{_PARENS},? to (?P<dst>[^\s(),]+)"
 )
-_INBOUND_DENIED = re.compile(
+_INBOUND_DENIED = lazy(
     rf"^(?P<way>Inbound|Outbound) (?P<proto>\w+) connection denied from (?P<src>{_EP}) "
     rf"to (?P<dst>{_EP})"
 )
-_OUTBOUND_LIST = re.compile(
+_OUTBOUND_LIST = lazy(
     r"^(?P<proto>\w+) [Cc]onnection denied by outbound list \S+ src (?P<src>\S+) (?P<sp>\d+) "
     r"dest (?P<dst>\S+) (?P<dp>\d+)"
 )
 # Searched for its literal start ("flags "): a leading \b would make the engine try every
 # position; _flags() checks the word boundary itself.
-_FLAGS = re.compile(r"flags ((?:[A-Z]{3}\s*)+)")
-_ICMP_DENIED = re.compile(
+_FLAGS = lazy(r"flags ((?:[A-Z]{3}\s*)+)")
+_ICMP_DENIED = lazy(
     r"^Denied (?P<proto>ICMP|IPv6-ICMP|ICMPv6) type=\d+\s*,\s*(?:code=\d+\s*,?\s*)?"
     r"from (?:laddr )?(?P<src>[^\s,]+)(?: on interface \S+(?: to (?P<dst>[^\s:,]+))?)?"
 )
-_ICMP_INVALID = re.compile(
+_ICMP_INVALID = re.compile(  # eager: compared with `match.re is`
     rf"^Denied invalid ICMP code \d+, for (?P<src>{_EP}){_PARENS} to (?P<dst>{_EP})"
 )
-_ACL_DENIED = re.compile(
+_ACL_DENIED = lazy(
     rf"^(?P<proto>\w+) (?:access denied by ACL|request discarded) from (?P<src>{_EP}) "
     rf"to (?P<dst>{_EP})"
 )
-_ACCESS_LIST = re.compile(
+_ACCESS_LIST = lazy(
     r"^access-list \S+ (?P<verdict>permitted|denied|est-allowed) (?P<proto>[\w-]+) "
     r"(?:for user (?:'[^']*'|\S+) )?"
     r"(?P<si>[^\s/]+)/(?P<src>[^\s(]+)\((?P<sport>\d*)\)(?:\([^)]*\))*\s*->\s*"
     r"(?P<di>[^\s/]+)/(?P<dst>[^\s(]+)\((?P<dport>\d*)\)"
 )
-_BUILT = re.compile(
+_BUILT = lazy(
     rf"^Built (?P<dir>inbound|outbound) (?P<proto>TCP|UDP|SCTP) connection \d+ for "
     rf"(?P<a>{_EP}){_PARENS} to (?P<b>{_EP})"
 )
-_TEARDOWN = re.compile(
+_TEARDOWN = lazy(
     rf"^Teardown (?P<proto>TCP|UDP|SCTP) connection \d+ for (?P<a>{_EP}){_PARENS} "
     rf"to (?P<b>{_EP})"
 )
-_ICMP_CONN = re.compile(
+_ICMP_CONN = lazy(
     r"^(?P<what>Built (?P<dir>inbound|outbound)|Teardown) (?P<proto>ICMP|ICMPv6) connection "
     r"(?:\d+ )?for faddr (?P<f>[^\s(]+?)(?:/\d+)?(?:\([^)]*\))? gaddr \S+ "
     r"laddr (?P<l>[^\s(]+?)(?:/\d+)?(?:\s|\(|$)"
 )
-_BYPASS = re.compile(rf"process (?P<proto>\w+) flow from (?P<src>{_EP}) to (?P<dst>{_EP})")
-_IDS = re.compile(r"^IDS:(?P<sig>\d+) .*?\bfrom (?P<src>[^\s,]+) to (?P<dst>[^\s,]+)")
+_BYPASS = lazy(rf"process (?P<proto>\w+) flow from (?P<src>{_EP}) to (?P<dst>{_EP})")
+_IDS = lazy(r"^IDS:(?P<sig>\d+) .*?\bfrom (?P<src>[^\s,]+) to (?P<dst>[^\s,]+)")
 # Teardown reasons saying the three-way handshake never completed.
 _NOT_ESTABLISHED = ("SYN Timeout", "SYN Control")
-_FTD_FIELD = re.compile(r"(\w+): ([^,]*)")
+_FTD_FIELD = lazy(r"(\w+): ([^,]*)")
 
 
 def _ids_proto(signature: str) -> str:

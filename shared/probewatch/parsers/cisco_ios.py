@@ -26,36 +26,39 @@ from datetime import datetime
 from probewatch.model import ProbeEvent
 from probewatch.parsers import timestamps, validate
 from probewatch.parsers.base import ParseContext
+from probewatch.parsers.patterns import lazy
 from probewatch.parsers.vendor_helpers import verdict
 
 _ADDR = r"[0-9A-Fa-f.:]+"
 # IOS/IOS-XE `%SEC-6-IPACCESSLOGP: list 101 denied`, IOS-XR `%ACL-IPV4_ACL-6-IPACCESSLOGP :
 # access-list NAME (10) deny`, IPv6 `%IPV6_ACL-6-ACCESSLOGP: list V6 denied`.
-_ACL = re.compile(
+_ACL = lazy(
     rf"ACCESSLOG\w*\s*: (?:access-)?list \S+(?: \(\d+\))? "
     rf"(?P<verdict>denied|permitted|deny|permit) (?:(?P<proto>[a-z]+|\d+) )?(?P<src>{_ADDR})"
     rf"(?:\((?P<sp>\d+)\))?(?: \([^)]*\))?(?: -> (?P<dst>{_ADDR})(?:\((?P<dp>\d+)\))?)?"
 )
 # NX-OS ACL logging does not say whether the entry permitted or denied.
-_NXOS = re.compile(
+_NXOS = lazy(
     rf"%ACLLOG-\d-ACLLOG_\w+: Src IP: (?P<src>{_ADDR}), Dst IP: (?P<dst>{_ADDR}), "
     r"(?:Src Port: (?P<sp>\d+), Dst Port: (?P<dp>\d+), )?.*?Protocol: \"?(?P<proto>[\w-]+)"
 )
-_ZBF = re.compile(
+_ZBF = lazy(
     rf"%FW-\d-DROP_PKT: Dropping (?P<proto>\w+) (?:session|pkt from \S+) "
     rf"\[?(?P<src>{_ADDR}?)\]?:(?P<sp>\d+)(?: =>)? \[?(?P<dst>{_ADDR}?)\]?:(?P<dp>\d+)"
 )
-_IPS = re.compile(
+_IPS = lazy(
     rf"%IPS-\d-SIGNATURE: Sig:(?P<sig>\d+) .*?\[(?P<src>{_ADDR}?):(?P<sp>\d+) -> "
     rf"(?P<dst>{_ADDR}?):(?P<dp>\d+)\]"
 )
-_IDS = re.compile(rf"%IDS-\d-\w+: Sig:(?P<sig>\d+):.*?from (?P<src>{_ADDR}) to (?P<dst>{_ADDR})")
-_DEVICE_TIME = re.compile(
+_IDS = re.compile(  # eager: compared with `match.re is`
+    rf"%IDS-\d-\w+: Sig:(?P<sig>\d+):.*?from (?P<src>{_ADDR}) to (?P<dst>{_ADDR})"
+)
+_DEVICE_TIME = lazy(
     r"(?P<ts>[A-Z][a-z]{2}\s+\d{1,2}\s+(?:\d{4}\s+)?\d\d:\d\d:\d\d(?:\.\d+)?"
     r"(?:\s+[A-Z]{3,5})?):\s*(?:[\w./-]+\[\d+\]:\s*)?%"
 )
 # NX-OS writes the year first: "2026 Jan 10 10:00:00 switch %ACLLOG-..."
-_YEAR_FIRST = re.compile(
+_YEAR_FIRST = lazy(
     r"^(?:<\d{1,3}>)?(?P<y>\d{4}) (?P<mo>[A-Z][a-z]{2})\s+(?P<d>\d{1,2}) "
     r"(?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)(?:\.(?P<f>\d+))?(?: (?P<z>[A-Z]{3,5})\b)?"
 )

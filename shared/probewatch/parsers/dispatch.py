@@ -5,11 +5,15 @@ come in runs, or interleaved by a few), most recent first, then every registered
 `can_parse` says yes, in registry order, fallbacks last. Fallbacks are never asked early.
 A parser's LineRejected becomes a Rejection with its reason; so does an event whose time
 is outside the 72-hour window of the receipt time (the rule of timestamps.check_window).
+
+When events are only counted (keep_events=False), a parser may offer `tally(line, ctx)`:
+the times of the events `parse` would return, as a tuple, without building them (None and
+LineRejected as for `parse`). Its events are all of the parser's own format.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
@@ -62,7 +66,30 @@ def parse_text(
     check_age: bool = True,
     keep_events: bool = True,
 ) -> ParseResult:
-    """Every event in `text`. Lines no parser claims are skipped silently (prose, sshd...);
+    """Every event in `text` (see parse_lines)."""
+    return parse_lines(
+        text.splitlines(),
+        tz=tz,
+        received_at=received_at,
+        reporter=reporter,
+        parsers=parsers,
+        check_age=check_age,
+        keep_events=keep_events,
+    )
+
+
+def parse_lines(
+    lines: Iterable[str],
+    *,
+    tz: str | tzinfo = "UTC",
+    received_at: datetime | None = None,
+    reporter: str | None = None,
+    parsers: Sequence[Parser] | None = None,
+    check_age: bool = True,
+    keep_events: bool = True,
+) -> ParseResult:
+    """Every event in the lines of a text (str.splitlines() pieces: a big file is read and
+    split a chunk at a time). Lines no parser claims are skipped silently (prose, sshd...);
     lines a parser claims but cannot trust are in `.rejected`. `tz` is the zone for times
     written without one (ValueError if unknown). `received_at` anchors year inference and,
     unless `check_age` is False (the CLI looking at old samples), the 72-hour window.
@@ -81,13 +108,16 @@ def parse_text(
     oldest = newest = None
     if check_age and received_at is not None:
         oldest, newest = received_at - MAX_AGE, received_at + FUTURE_TOLERANCE
-    recent: list[Parser] = []  # specific parsers that matched lately, most recent first
+    # The specific parsers that matched lately, most recent first, each with what to call:
+    # its `tally` when only counting and it has one, else its `parse`.
+    recent: list[tuple[Parser, _Call]] = []
+    calls: dict[int, _Call] = {id(p): _call(p, keep_events) for p in parsers}
     events, rejected, formats = result.events, result.rejected, result.formats
     latest = None
     line_no = 0
     count = 0
     # One loop, no per-line helper calls beyond the parsers': this runs for every line.
-    for line_no, raw in enumerate(text.splitlines(), 1):
+    for line_no, raw in enumerate(lines, 1):
         line = raw.strip()
         if line.startswith(">"):  # quoting the mail layer left behind
             line = line.lstrip("> \t")
@@ -95,27 +125,38 @@ def parse_text(
             line = line.replace("\xa0", " ")
         if not line:
             continue
-        outcome: list[ProbeEvent] | str | None = None
-        for parser in recent:  # formats come in runs, or interleaved by a few
+        outcome: list[ProbeEvent] | tuple[datetime | None, ...] | str | None = None
+        for parser, call in recent:  # formats come in runs, or interleaved by a few
             if parser.can_parse(line):
                 try:  # _try(), inlined: this is the path almost every line takes
-                    outcome = parser.parse(line, ctx)
+                    outcome = call(line, ctx)
                 except LineRejected as exc:
                     outcome = exc.reason
                 if outcome is not None:
                     break
         if outcome is None:
-            claimed = _parse_line(line, ctx, recent, ordered)
+            claimed = _parse_line(line, ctx, [p for p, _ in recent], ordered)
             if claimed is None:
                 continue
             parser, outcome = claimed
-        if (not recent or parser is not recent[0]) and id(parser) in sticky:
-            if parser in recent:
-                recent.remove(parser)
-            recent.insert(0, parser)
+        if (not recent or parser is not recent[0][0]) and id(parser) in sticky:
+            recent = [(parser, calls[id(parser)])] + [e for e in recent if e[0] is not parser]
             del recent[RECENT:]
         if isinstance(outcome, str):
             rejected.append(Rejection(reason=outcome, raw=line, format=parser.name))
+            continue
+        if isinstance(outcome, tuple):  # a tally: event times only, all of parser's format
+            name = parser.name
+            for moment in outcome:
+                if moment is not None:
+                    if oldest is not None and (moment < oldest or moment > newest):  # type: ignore[operator]
+                        reason = "too-old" if moment < oldest else "in-future"
+                        rejected.append(Rejection(reason=reason, raw=line, format=parser.name))
+                        continue
+                    if latest is None or moment > latest:
+                        latest = moment
+                count += 1
+                formats[name] = formats.get(name, 0) + 1
             continue
         for event in outcome:
             moment = event.time
@@ -136,6 +177,16 @@ def parse_text(
     result.lines = line_no
     result.event_count = count
     return result
+
+
+_Call = Callable[[str, ParseContext], "list[ProbeEvent] | tuple[datetime | None, ...] | None"]
+
+
+def _call(parser: Parser, keep_events: bool) -> _Call:
+    """What the dispatcher calls for a line `parser` claims: its `tally` when events are
+    only counted and it has one, else its `parse`."""
+    tally: _Call | None = None if keep_events else getattr(parser, "tally", None)
+    return parser.parse if tally is None else tally
 
 
 def _parse_line(

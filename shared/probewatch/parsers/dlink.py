@@ -19,8 +19,9 @@ import re
 from probewatch.model import Action, ProbeEvent
 from probewatch.parsers import timestamps, validate
 from probewatch.parsers.base import ParseContext
+from probewatch.parsers.patterns import lazy
 
-_LINE = re.compile(
+_LINE = lazy(
     r"(?P<act>Blocked|Dropped|Rejected|Allowed|Accepted)(?: (?P<way>incoming|outgoing|inbound|outbound))?"
     r"(?: (?P<proto>TCP|UDP|ICMPv6|ICMP|IGMP))?"
     r"(?P<what> packet| connection request| connection| error message)?(?: \(ICMP type \d+\))? "
@@ -28,7 +29,7 @@ _LINE = re.compile(
     r"(?P<dst>[\d.]+|\[[0-9a-fA-F:]+\])(?::(?P<dport>\d+))?(?: \(IP protocol (?P<number>\d+)\))?",
     re.IGNORECASE,
 )
-_CTIME = re.compile(
+_CTIME = lazy(
     r"\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?P<mo>[A-Z][a-z]{2}) +(?P<d>\d{1,2}) "
     r"(?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d) (?P<y>\d{4})"
 )

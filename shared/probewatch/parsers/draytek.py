@@ -8,13 +8,12 @@ The bracketed time is the router's uptime, not a date: the syslog envelope gives
 
 from __future__ import annotations
 
-import re
-
 from probewatch.model import Action, ProbeEvent
 from probewatch.parsers import timestamps, validate
 from probewatch.parsers.base import ParseContext
+from probewatch.parsers.patterns import lazy
 
-_LINE = re.compile(
+_LINE = lazy(
     r"\[FILTER\]\[(?P<act>\w+)\].*?\[@S:R=[\d:]+, ?(?P<src>\d+\.\d+\.\d+\.\d+)(?::(?P<sport>\d+))?"
     r"->(?P<dst>\d+\.\d+\.\d+\.\d+)(?::(?P<dport>\d+))?\]\[(?P<proto>\w+)\]"
     r"(?:\[[^\]]*?Flag=(?P<flags>[A-Z ]*)[,\]])?"

@@ -9,13 +9,12 @@ One event per line whatever the count. DShield logs are blocked packets: action 
 
 from __future__ import annotations
 
-import re
-
 from probewatch.model import ProbeEvent
 from probewatch.parsers import timestamps, validate
 from probewatch.parsers.base import ParseContext
+from probewatch.parsers.patterns import lazy
 
-_DATE = re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d")
+_DATE = lazy(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d")
 
 
 class DshieldParser:

@@ -22,6 +22,7 @@ from probewatch.model import ProbeEvent
 from probewatch.parsers import timestamps, validate
 from probewatch.parsers.base import ParseContext
 from probewatch.parsers.kv import parse_kv
+from probewatch.parsers.patterns import lazy
 from probewatch.parsers.vendor_helpers import colon_endpoint, verdict
 
 _KEYS = {
@@ -36,9 +37,9 @@ _KEYS = {
     "action": ("action", "act", "verdict", "disposition", "status", "fw_action"),
     "time": ("timestamp", "time", "datetime", "date_time"),
 }  # fmt: skip
-_SRC_KEY = re.compile(r"\b(?:src|source|saddr)\w*=", re.IGNORECASE)
-_KERNEL_LOG = re.compile(r"\bSRC=\S+ DST=\S+ .*\bPROTO=")
-_ADDRESS_LIKE = re.compile(r"^\[?[0-9A-Fa-f.:]+\]?(?::\d+)?(?::\w+)?$")
+_SRC_KEY = lazy(r"\b(?:src|source|saddr)\w*=", re.IGNORECASE)
+_KERNEL_LOG = lazy(r"\bSRC=\S+ DST=\S+ .*\bPROTO=")
+_ADDRESS_LIKE = lazy(r"^\[?[0-9A-Fa-f.:]+\]?(?::\d+)?(?::\w+)?$")
 
 
 def _direction(word: str | None) -> str | None:

@@ -18,21 +18,21 @@ protocol (logins, configuration, SECE/ARP housekeeping) give no events.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from probewatch.model import Action, ProbeEvent
 from probewatch.parsers import timestamps, validate
 from probewatch.parsers.base import ParseContext
+from probewatch.parsers.patterns import lazy
 from probewatch.parsers.vendor_helpers import verdict, zone_direction
 
-_TAG = re.compile(r"%%\d\d(?P<module>[A-Z_0-9]+)/\d/(?P<name>[A-Z_0-9]+)(?:\(\w+\))?:")
+_TAG = lazy(r"%%\d\d(?P<module>[A-Z_0-9]+)/\d/(?P<name>[A-Z_0-9]+)(?:\(\w+\))?:")
 # Huawei may glue the offset to the clock: "Nov  5 2021 11:34:18+08:00 USG ..."
-_GLUED_OFFSET = re.compile(
+_GLUED_OFFSET = lazy(
     r"^(?:<\d{1,3}>)?(?P<mo>[A-Z][a-z]{2})\s+(?P<d>\d{1,2}) (?P<y>\d{4}) "
     r"(?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)(?P<z>[+-]\d\d:?\d\d)\s"
 )
-_PAIR = re.compile(r"(?:^|[\s,(])([A-Za-z][\w\-]*)=\"?([^,\")]*)")
+_PAIR = lazy(r"(?:^|[\s,(])([A-Za-z][\w\-]*)=\"?([^,\")]*)")
 _KEYS = {
     "src": ("sourceip", "srcip", "srcipaddr", "sourceaddress"),
     "sport": ("sourceport", "srcport"),

@@ -12,14 +12,12 @@ The syslog envelope gives the date; ipmon's own `dd/mm/yyyy` date is used when p
 
 from __future__ import annotations
 
-import re
-import socket
-
 from probewatch.model import Action, ProbeEvent
 from probewatch.parsers import timestamps, validate
 from probewatch.parsers.base import ParseContext
+from probewatch.parsers.patterns import lazy
 
-_LINE = re.compile(
+_LINE = lazy(
     r"(?:(?P<d>\d\d)/(?P<mo>\d\d)/(?P<y>\d{4}) )?(?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)\.\d+\s+"
     r"(?:\d+x\s+)?(?P<iface>\S+) @[\w:-]+ (?P<act>[pbBSnL]) "
     r"(?P<src>[^\s,]+)(?:,(?P<sport>\S+))? -> (?P<dst>[^\s,]+)(?:,(?P<dport>\S+))? "
@@ -70,6 +68,8 @@ def _service(value: str | None, proto: str) -> str | int | None:
     """A port number, or the number of a service name (None when unknown: never guessed)."""
     if value is None or value.isdigit():
         return value
+    import socket  # here: only named services need it, and it is slow to import
+
     try:
         return socket.getservbyname(value, proto.lower())
     except OSError:

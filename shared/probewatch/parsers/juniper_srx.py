@@ -19,24 +19,23 @@ and IDP "NONE" -> unknown, session create/close -> allow.
 
 from __future__ import annotations
 
-import re
-
 from probewatch.model import Action, ProbeEvent
 from probewatch.parsers import timestamps, validate
 from probewatch.parsers.base import ParseContext
+from probewatch.parsers.patterns import lazy
 from probewatch.parsers.vendor_helpers import rejoin_ipv6, structured_data, verdict, zone_direction
 
-_TAG = re.compile(r"\b(?P<tag>RT_SCREEN_\w+|RT_FLOW_SESSION_\w+|IDP_ATTACK_LOG_EVENT\w*)\b")
-_PLAIN_DENY = re.compile(
+_TAG = lazy(r"\b(?P<tag>RT_SCREEN_\w+|RT_FLOW_SESSION_\w+|IDP_ATTACK_LOG_EVENT\w*)\b")
+_PLAIN_DENY = lazy(
     r"session denied (?P<src>[^\s/]+)/(?P<sp>\d*)->(?P<dst>[^\s/]+)/(?P<dp>\d*) "
     r"(?:\S+ ){1,3}?(?P<proto>\d+)\(\d+\)"
 )
-_PLAIN_SCREEN = re.compile(
+_PLAIN_SCREEN = lazy(
     r"RT_SCREEN_\w+: .*?source: (?P<src>[\w.:]+?)(?::(?P<sp>\d+))?, "
     r"destination: (?P<dst>[\w.:]+?)(?::(?P<dp>\d+))?, "
     r"(?:protocol-id: (?P<proto>\d+), )?.*?action: (?P<action>[\w-]+)"
 )
-_PLAIN_IDP = re.compile(
+_PLAIN_IDP = lazy(
     r"<(?P<src>[^\s/]+)/(?P<sp>\d+)->(?P<dst>[^\s/]+)/(?P<dp>\d+)> for (?P<proto>\w+) "
     r"protocol.*?action=(?P<action>[\w-]+)"
 )

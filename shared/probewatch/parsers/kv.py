@@ -10,9 +10,9 @@ without pairs gives {}.
 
 from __future__ import annotations
 
-import re
+from probewatch.parsers.patterns import lazy
 
-_PAIR = re.compile(
+_PAIR = lazy(
     r"""(?P<key>[A-Za-z_][\w.\-]*)=(?:"(?P<dq>(?:[^"\\]|\\.)*)"|'(?P<sq>[^']*)'|(?P<bare>[^\s,"]*(?:,(?![\w.\-]+=)[^\s,"]*)*))"""
 )
 

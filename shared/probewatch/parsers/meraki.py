@@ -29,18 +29,19 @@ from probewatch.model import Action, ProbeEvent
 from probewatch.parsers import timestamps, validate
 from probewatch.parsers.base import ParseContext
 from probewatch.parsers.kv import parse_kv
+from probewatch.parsers.patterns import lazy
 from probewatch.parsers.vendor_helpers import colon_endpoint, verdict
 
 # `<134>1 1637691198.348361125 MX84 flows ...`, possibly behind a relay's BSD header
 # (`<164>Sep 28 10:15:02 relay 1374543986.038687615 MX84 flows : src=...`).
-_HEADER = re.compile(
+_HEADER = lazy(
     r"(?:^|\s)(?:<\d{1,3}>)?(?:1 )?(?P<epoch>\d{10}\.\d+) \S+ "
     r"(?P<kind>security_event \w+|ids-alerts|flows|urls|events|airmarshal_events|ip_flow_\w+"
     r"|\w*firewall)\b"
 )
 _IDS_KINDS = frozenset({"security_event ids_alerted", "ids-alerts"})
 _FILE_SCANNED = "security_event security_filtering_file_scanned"
-_PATTERN = re.compile(r"\bpattern: (?P<word>\w+)")
+_PATTERN = lazy(r"\bpattern: (?P<word>\w+)")
 
 
 class MerakiParser:

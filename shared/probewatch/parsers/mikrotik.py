@@ -14,21 +14,21 @@ evidence of a completed handshake. Times: the syslog envelope, else the router c
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from probewatch.model import Action, ProbeEvent
 from probewatch.parsers import timestamps, validate
 from probewatch.parsers.base import ParseContext
+from probewatch.parsers.patterns import lazy
 
-_LINE = re.compile(
+_LINE = lazy(
     r"(?P<prefix>[^:]*?)\b(?P<chain>[\w-]+): in:(?:\(unknown \d+\)|\S*) out:[^,]*,.*?\bproto (?P<proto>\w+)"
     r"(?: \((?P<info>[^)]*)\))?, (?P<src>\[[0-9A-Fa-f:.]+\]|[\d.]+)(?::(?P<sport>\d+))?->"
     r"(?P<dst>\[[0-9A-Fa-f:.]+\]|[\d.]+)(?::(?P<dport>\d+))?"
 )
 # The chain says which way: input (to the router), output (from it), forward (through it).
 _CHAINS = {"input": "in", "output": "out", "forward": "forward"}
-_WORDS = re.compile(r"[a-z]+")
+_WORDS = lazy(r"[a-z]+")
 _BLOCK = frozenset(
     ["drop", "dropped", "reject", "rejected", "block", "blocked", "deny", "denied", "tarpit"]
 )
@@ -73,7 +73,7 @@ class MikrotikParser:
 
 
 # `/log print` on the router: "jan/14/2026 10:00:00", "jan/14 10:00:00" or, for today, "10:00:00".
-_CONSOLE = re.compile(
+_CONSOLE = lazy(
     r"\s*(?:(?P<mo>[a-z]{3})/(?P<d>\d\d)(?:/(?P<y>\d{4}))? )?(?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d) "
 )
 

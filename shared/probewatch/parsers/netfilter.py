@@ -20,6 +20,7 @@ the interfaces: `IN=eth0 OUT=` arrived ("in"), `IN= OUT=eth0` was sent by the ho
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from probewatch.model import Action, ProbeEvent
 from probewatch.parsers import timestamps, validate
@@ -72,6 +73,39 @@ class NetfilterParser:
         return "SRC=" in line and "IN=" in line
 
     def parse(self, line: str, ctx: ParseContext) -> list[ProbeEvent] | None:
+        start, time, action = self._envelope(line, ctx)
+        fast = _fast_fields(line, start)
+        if fast is not None:
+            src, sport, dst, dport, proto, flags, direction = fast
+            # Positional: this runs once per line of the most common format.
+            return [
+                ProbeEvent(
+                    time, src, sport, dst, dport, proto, action, self.name, line, flags,
+                    None, None, None, direction,
+                )
+            ]  # fmt: skip
+        return self._slow(line, start, time, action)
+
+    def tally(self, line: str, ctx: ParseContext) -> tuple[datetime | None, ...] | None:
+        """The times of the events parse() returns, without building them (for counting):
+        the same checks, the same rejections. The common dress is checked here as
+        _fast_fields checks it (the action plays no part in a count); anything else is
+        parsed in full."""
+        time = self._times.leading(line, ctx)[0]
+        fast = _FAST.match(line, line.find("IN="))
+        if time is not None and fast is not None:
+            proto, spt, dpt, flags = fast.group("proto", "spt", "dpt", "flags")
+            if (flags is not None or proto != "TCP") and line.find(
+                "PROTO=", fast.end("dst")
+            ) + 6 == fast.start("proto"):
+                if spt is not None and (int(spt) > 65535 or int(dpt) > 65535):
+                    raise LineRejected("bad-port")
+                return (time,)
+        events = self.parse(line, ctx)
+        return None if events is None else tuple(event.time for event in events)
+
+    def _envelope(self, line: str, ctx: ParseContext) -> tuple[int, datetime | None, Action]:
+        """(where IN= is, the envelope time, the action the log prefix names)."""
         start = line.find("IN=")
         time, header_end = self._times.leading(line, ctx)
         if time is None and "/" in line[:start]:
@@ -82,26 +116,12 @@ class NetfilterParser:
             action = self._action(line, _prefix_start(line, header_end, start), start)
             if len(self._tails) < 4096:
                 self._tails[tail] = action
-        fast = _FAST.match(line, start)
-        # _FIELDS takes the first PROTO= after DST=; so must the fast path
-        if fast is not None and line.find("PROTO=", fast.end("dst")) + 6 == fast.start("proto"):
-            inside, outside, src, dst, proto, spt, dpt, flags = fast.groups()
-            if flags is not None or proto != "TCP":
-                sport = dport = None
-                if spt is not None:
-                    sport, dport = int(spt), int(dpt)
-                    if sport > 65535 or dport > 65535:
-                        raise LineRejected("bad-port")
-                    if proto == "ICMP":  # checked, then dropped, as make_event does
-                        sport = dport = None
-                # Positional: this runs once per line of the most common format.
-                event = ProbeEvent(
-                    time, src, sport, dst, dport, proto, action, self.name, line,
-                    validate.tcp_flags(flags) if flags else None, None, None, None,
-                    # as _direction(): IN= names where it arrived, OUT= where it left
-                    ("forward" if outside else "in") if inside else ("out" if outside else None),
-                )  # fmt: skip
-                return [event]
+        return start, time, action
+
+    def _slow(
+        self, line: str, start: int, time: datetime | None, action: Action
+    ) -> list[ProbeEvent] | None:
+        """Any dress _fast_fields does not take: _FIELDS, then make_event's checks."""
         fields = _FIELDS.search(line, start)
         if fields is None:
             return None
@@ -137,6 +157,35 @@ class NetfilterParser:
             if len(self._actions) < 4096:
                 self._actions[prefix] = found
         return found
+
+
+_FastFields = tuple[str, int | None, str, int | None, str, str | None, str | None]
+
+
+def _fast_fields(line: str, start: int) -> _FastFields | None:
+    """(src, sport, dst, dport, proto, flags, direction) of the common dress (_FAST) at
+    `start` (IN=), checked as make_event would; None for any other dress.
+    LineRejected("bad-port") for a port above 65535."""
+    fast = _FAST.match(line, start)
+    # _FIELDS takes the first PROTO= after DST=; so must the fast path
+    if fast is None or line.find("PROTO=", fast.end("dst")) + 6 != fast.start("proto"):
+        return None
+    inside, outside, src, dst, proto, spt, dpt, flags = fast.groups()
+    if flags is None and proto == "TCP":
+        return None  # TCP flags not all where _FLAG would find them: the full path
+    sport = dport = None
+    if spt is not None:
+        sport, dport = int(spt), int(dpt)
+        if sport > 65535 or dport > 65535:
+            raise LineRejected("bad-port")
+        if proto == "ICMP":  # checked, then dropped, as make_event does
+            sport = dport = None
+    return (
+        src, sport, dst, dport, proto,
+        validate.tcp_flags(flags) if flags else None,
+        # as _direction(): IN= names where it arrived, OUT= where it left
+        ("forward" if outside else "in") if inside else ("out" if outside else None),
+    )  # fmt: skip
 
 
 def _direction(line: str, in_at: int) -> str | None:

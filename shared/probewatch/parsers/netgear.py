@@ -24,27 +24,28 @@ from functools import lru_cache
 from probewatch.model import ProbeEvent
 from probewatch.parsers import timestamps, validate
 from probewatch.parsers.base import ParseContext
+from probewatch.parsers.patterns import lazy
 
 _DATE = (
     r"(?:[A-Z][a-z]+day,\s*)?(?P<mo>[A-Z][a-z]+)\s+(?P<d>\d{1,2}),\s*(?P<y>\d{4})\s+"
     r"(?P<h>\d{1,2}):(?P<mi>\d\d):(?P<s>\d\d)"
 )
-_DOS = re.compile(
+_DOS = lazy(
     r"\[DoS attack: (?P<name>[^\]]+)\] (?:from source: (?:(?P<src>\d{1,3}(?:\.\d{1,3}){3})"
     r"(?::(?P<sport2>\d+))?|(?P<src6>[0-9a-f]*:[0-9a-f:.]+))(?:, port (?P<sport>\d+))?"
     r"|(?:\(\d+\) )?attack packets in last \d+ sec from ip \[(?P<src3>[0-9a-f.:]+)\])",
     re.IGNORECASE,
 )
-_LAN = re.compile(
+_LAN = lazy(
     r"\[LAN access from remote\] from (?P<src>[\d.]+):(?P<sport>\d+) to "
     r"(?P<dst>[\d.]+):(?P<dport>\d+)"
 )
-_OLD = re.compile(
+_OLD = lazy(
     r"\w{3}, (?P<when>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) - (?P<proto>TCP|UDP|ICMP) Packet - "
     r"Source:(?P<src>[\d.]+),?(?P<sport>\d+)? Destination:(?P<dst>[\d.]+),?(?P<dport>\d+)?"
     r"(?: - \[(?P<what>[^\]]*)\])?"
 )
-_DATE_RE = re.compile(_DATE)
+_DATE_RE = lazy(_DATE)
 _FLAG_WORDS = ("SYN", "ACK", "FIN", "RST", "PSH", "URG")
 
 

@@ -14,15 +14,14 @@ messages (admin logins, config changes) give no events.
 
 from __future__ import annotations
 
-import re
-
 from probewatch.model import ProbeEvent
 from probewatch.parsers import timestamps, validate
 from probewatch.parsers.base import ParseContext
 from probewatch.parsers.kv import parse_kv
+from probewatch.parsers.patterns import lazy
 from probewatch.parsers.vendor_helpers import rejoin_ipv6, verdict
 
-_ALARM = re.compile(
+_ALARM = lazy(
     r"\]system-\w+-\d+: (?P<attack>[^!]+)! From (?P<src>[\w.:]+?)(?::(?P<sp>\d+))? "
     r"to (?P<dst>[\w.:]+?)(?::(?P<dp>\d+))?, proto (?P<proto>\w+)"
 )

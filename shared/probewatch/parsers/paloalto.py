@@ -17,15 +17,15 @@ no events.
 from __future__ import annotations
 
 import csv
-import re
 
 from probewatch.model import Action, ProbeEvent
 from probewatch.parsers import timestamps, validate
 from probewatch.parsers.base import ParseContext
+from probewatch.parsers.patterns import lazy
 from probewatch.parsers.vendor_helpers import verdict, zone_direction
 
-_START = re.compile(r"(?:^|[\s>])(\d+,\d{4}/\d\d/\d\d \d\d:\d\d:\d\d,[^,]*,(?:TRAFFIC|THREAT),)")
-_ISO_HEADER = re.compile(
+_START = lazy(r"(?:^|[\s>])(\d+,\d{4}/\d\d/\d\d \d\d:\d\d:\d\d,[^,]*,(?:TRAFFIC|THREAT),)")
+_ISO_HEADER = lazy(
     r"^\s*(?:<\d{1,3}>)?(?:1 )?(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d))\s"
 )
 _CONTENT_SUBTYPES = frozenset({"url", "file", "data", "wildfire", "wildfire-virus"})

@@ -14,20 +14,19 @@ the packet follow on the next `pf:` line; the header is kept in ctx.state until 
 
 from __future__ import annotations
 
-import re
-
 from probewatch.model import Action, ProbeEvent
 from probewatch.parsers import timestamps, validate
 from probewatch.parsers.base import LineRejected, ParseContext
+from probewatch.parsers.patterns import lazy
 
-_RULE = re.compile(
+_RULE = lazy(
     r"rule [\d./-]*(?:\([\w-]+\))?:? ?(?:\([\w-]+\):? )?(?:\[[^\]]*\] )?"
     r"(?P<action>block|pass|match|scrub|nat|rdr|binat) (?P<dir>in|out) on (?P<iface>[\w.-]+):"
 )
-_PACKET = re.compile(r"(?:^|[\s)])(?P<src>[0-9A-Fa-f:.]+) > (?P<dst>[0-9A-Fa-f:.]+): (?P<rest>.*)")
-_OLD_FLAGS = re.compile(r"([SFRPUEW.]+) \d+:\d+\(\d+\)")
-_NEW_FLAGS = re.compile(r"Flags \[([SFRPUEW.]+)\]")
-_HEADER_PROTO = re.compile(r"proto (\w+) \(\d+\)")
+_PACKET = lazy(r"(?:^|[\s)])(?P<src>[0-9A-Fa-f:.]+) > (?P<dst>[0-9A-Fa-f:.]+): (?P<rest>.*)")
+_OLD_FLAGS = lazy(r"([SFRPUEW.]+) \d+:\d+\(\d+\)")
+_NEW_FLAGS = lazy(r"Flags \[([SFRPUEW.]+)\]")
+_HEADER_PROTO = lazy(r"proto (\w+) \(\d+\)")
 _ACTIONS: dict[str, Action] = {"block": "block", "pass": "allow"}
 _STATE_KEY = "pflog.pending"
 

@@ -12,13 +12,12 @@ so the action is "unknown". A TCP "Connect" means the handshake completed: evide
 
 from __future__ import annotations
 
-import re
-
 from probewatch.model import ProbeEvent
 from probewatch.parsers import timestamps, validate
 from probewatch.parsers.base import ParseContext
+from probewatch.parsers.patterns import lazy
 
-_LINE = re.compile(
+_LINE = lazy(
     r"attackalert: (?P<kind>.+?) from host: (?:\S*/)?(?P<src>[0-9A-Fa-f.:]+) to "
     r"(?P<proto>TCP|UDP) port: (?P<dport>\d+)"
 )

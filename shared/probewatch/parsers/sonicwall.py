@@ -41,21 +41,22 @@ from probewatch.model import Action, ProbeEvent
 from probewatch.parsers import timestamps, validate
 from probewatch.parsers.base import ParseContext
 from probewatch.parsers.kv import parse_kv
+from probewatch.parsers.patterns import lazy
 from probewatch.parsers.vendor_helpers import colon_endpoint
 
 # The device's own housekeeping: its management (sessions, logins), its own traffic and state.
-_HOUSEKEEPING = re.compile(
+_HOUSEKEEPING = lazy(
     r"administrat|\blog(?:ged)? ?(?:in|out)\b|session (?:started|ended)|password"
     r"|\bNTP\b|\bWLB\b|Probing|\bDHCP\b|license|firmware",
     re.IGNORECASE,
 )
-_CACHE_FULL = re.compile(r"\bcache is full", re.IGNORECASE)
-_REFUSED = re.compile(r"denied|\bdeny\b|blocked|dropped|discarded|rejected", re.IGNORECASE)
-_BLOCK = re.compile(r"drop|denied|\bdeny|block|discard|reject|not allowed", re.IGNORECASE)
-_DETECT = re.compile(r"detected|flood|scan|attack|spoof", re.IGNORECASE)
-_ALLOWED = re.compile(r"Connection (?:Opened|Closed)|allowed|accepted|permitted", re.IGNORECASE)
-_MSG_PROTO = re.compile(r"^(TCP|UDP|ICMP|ICMPv6)\b")
-_SCANNED = re.compile(r"scanned port list((?:,\s*\d+)+)")
+_CACHE_FULL = lazy(r"\bcache is full", re.IGNORECASE)
+_REFUSED = lazy(r"denied|\bdeny\b|blocked|dropped|discarded|rejected", re.IGNORECASE)
+_BLOCK = lazy(r"drop|denied|\bdeny|block|discard|reject|not allowed", re.IGNORECASE)
+_DETECT = lazy(r"detected|flood|scan|attack|spoof", re.IGNORECASE)
+_ALLOWED = lazy(r"Connection (?:Opened|Closed)|allowed|accepted|permitted", re.IGNORECASE)
+_MSG_PROTO = lazy(r"^(TCP|UDP|ICMP|ICMPv6)\b")
+_SCANNED = lazy(r"scanned port list((?:,\s*\d+)+)")
 
 
 def _endpoint(fields: dict[str, str], key: str) -> tuple[str, str | None]:

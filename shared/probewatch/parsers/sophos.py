@@ -16,20 +16,20 @@ System Health...), UTM sub packetfilter / ips. Times without zone are the report
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, tzinfo
 
 from probewatch.model import Action, ProbeEvent
 from probewatch.parsers import timestamps, validate
 from probewatch.parsers.base import ParseContext
 from probewatch.parsers.kv import parse_kv
+from probewatch.parsers.patterns import lazy
 from probewatch.parsers.vendor_helpers import verdict, zone_direction
 
 _XG_TYPES = frozenset({"Firewall", "IDP", "ATP", "Advanced Threat Protection"})
 _UTM_SUBS = frozenset({"packetfilter", "ips"})
-_XG_DATE = re.compile(r"^(?P<y>\d{4})-(?P<mo>\d\d)-(?P<d>\d\d)$")
-_XG_CLOCK = re.compile(r"^(?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)$")
-_UTM_TIME = re.compile(
+_XG_DATE = lazy(r"^(?P<y>\d{4})-(?P<mo>\d\d)-(?P<d>\d\d)$")
+_XG_CLOCK = lazy(r"^(?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)$")
+_UTM_TIME = lazy(
     r"^(?:<\d{1,3}>)?(?P<y>\d{4}):(?P<mo>\d\d):(?P<d>\d\d)-(?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)"
 )
 

@@ -17,6 +17,7 @@ import re
 from probewatch.model import ProbeEvent
 from probewatch.parsers import timestamps, validate
 from probewatch.parsers.base import ParseContext
+from probewatch.parsers.patterns import lazy
 
 
 def _endpoint(token: str, with_port: bool) -> tuple[str, str | None]:
@@ -30,15 +31,15 @@ def _endpoint(token: str, with_port: bool) -> tuple[str, str | None]:
     return (address, port) if address else (token, None)
 
 
-_ALERT = re.compile(
+_ALERT = lazy(
     r"\[\d+:\d+:\d+\].*?\{(?P<proto>[\w-]+)\}\s+(?P<src>[0-9A-Fa-f.:\[\]]+)\s+->\s+"
     r"(?P<dst>[0-9A-Fa-f.:\[\]]+)\s*$"
 )
-_TIME = re.compile(
+_TIME = lazy(
     r"(?P<mo>\d\d)/(?P<d>\d\d)(?:/(?P<y>\d{4}))?-(?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)"
     r"(?:\.(?P<f>\d+))?"
 )
-_DROP = re.compile(r"\[w?Drop\]", re.IGNORECASE)
+_DROP = lazy(r"\[w?Drop\]", re.IGNORECASE)
 
 
 class SuricataFastParser:

@@ -320,7 +320,7 @@ _HEADER = re.compile(
 
 
 _SECONDS = [timedelta(seconds=n) for n in range(60)]
-_SECOND_TEXTS = {f"{n:02d}": _SECONDS[n] for n in range(60)}  # "07" -> 7 s
+_SECOND_SPACE = {f"{n:02d} ": _SECONDS[n] for n in range(60)}  # "07 " -> 7 s
 
 
 class HeaderTimes:
@@ -360,26 +360,24 @@ class HeaderTimes:
     def leading(self, line: str, ctx: ParseContext) -> tuple[datetime | None, int]:
         """(time, end offset of the timestamp) of the envelope at the line start; (None, 0)
         when the line starts with no time. LineRejected("bad-time") for an impossible one."""
+        # Both shortcuts give what _HEADER and parsing would; the minute one comes first as
+        # it also takes the lines of the previous line's second.
+        if self._minute and ctx is self._ctx and line.startswith(self._minute):
+            # A new second of the last BSD minute (`Jan 14 10:00:`, `Nov 25 2026 00:00:`) at
+            # the line start, followed by a host name (lower case: no zone or year can follow)
+            # is what _HEADER would match; skip it.
+            end = self._minute_end
+            second = _SECOND_SPACE.get(line[end - 2 : end + 1])
+            if second is not None and line[end + 1 : end + 2].islower():
+                moment = self._minute_start + second
+                if moment <= self._latest:
+                    return moment, end
         if ctx is self._ctx and (
             line.startswith(self._spaced)
             or line.startswith(self._prefix)
             and line[self._end : self._end + 1] in (":", "")
         ):
             return self._value, self._end
-        if self._minute and ctx is self._ctx and line.startswith(self._minute):
-            # A new second of the last BSD minute (`Jan 14 10:00:`, `Nov 25 2026 00:00:`) at
-            # the line start, followed by a host name (lower case: no zone or year can follow)
-            # is what _HEADER would match; skip it.
-            end = self._minute_end
-            second = _SECOND_TEXTS.get(line[end - 2 : end])
-            if (
-                second is not None
-                and line[end : end + 1] == " "
-                and line[end + 1 : end + 2].islower()
-            ):
-                moment = self._minute_start + second
-                if moment <= self._latest:
-                    return moment, end
         match = _HEADER.match(line)
         if match is None:
             return None, 0

@@ -16,11 +16,11 @@
 from __future__ import annotations
 
 import ipaddress
-import re
 
 from probewatch.model import Action
 from probewatch.parsers import validate
 from probewatch.parsers.base import LineRejected
+from probewatch.parsers.patterns import lazy
 
 _BLOCK = frozenset({
     "deny", "denied", "drop", "dropped", "reject", "rejected", "block", "blocked", "blocked-url",
@@ -51,7 +51,7 @@ def verdict(word: str | None) -> Action:
 
 
 # Characters an IPv6 address (before a "%scope") can hold: anything else is no address.
-_NOT_IPV6 = re.compile(r"[^0-9A-Fa-f:.]")
+_NOT_IPV6 = lazy(r"[^0-9A-Fa-f:.]")
 
 
 def _is_ip(text: str) -> bool:
@@ -136,7 +136,7 @@ def rejoin_ipv6(address: str, port: str | None) -> tuple[str, str | None]:
 _EXTERNAL_ZONES = frozenset({
     "outside", "untrust", "untrusted", "wan", "internet", "external", "ext", "public",
 })  # fmt: skip
-_ZONE_TRIM = re.compile(r"^\d+-|[\d_.-]+$")
+_ZONE_TRIM = lazy(r"^\d+-|[\d_.-]+$")
 
 
 def _external(zone: str | None) -> bool:
@@ -156,7 +156,7 @@ def zone_direction(src_zone: str | None, dst_zone: str | None) -> str | None:
     return None
 
 
-_SD_PAIR = re.compile(r"""([\w.\-]+)\s*[=:]\s*"((?:[^"\\]|\\.)*)\"""")
+_SD_PAIR = lazy(r"""([\w.\-]+)\s*[=:]\s*"((?:[^"\\]|\\.)*)\"""")
 
 
 def structured_data(text: str) -> dict[str, str]:

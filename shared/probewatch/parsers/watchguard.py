@@ -15,23 +15,22 @@ the syslog envelope. Allow -> allow, Deny -> block; other Firebox messages give 
 
 from __future__ import annotations
 
-import re
-
 from probewatch.model import ProbeEvent
 from probewatch.parsers import timestamps, validate
 from probewatch.parsers.base import ParseContext
+from probewatch.parsers.patterns import lazy
 from probewatch.parsers.vendor_helpers import verdict
 
 # Interface names may hold spaces ("WAN - Aruba"), so they are skipped lazily up to the
 # packet length; proxy logs (`https-proxy: msg_id=... Allow 1-Trusted 0-External tcp src
 # dst sport dport`) leave out length, header length and TTL.
-_TRAFFIC = re.compile(
+_TRAFFIC = lazy(
     r"(?:firewall|proxy)\S*: (?:msg_id=\"[^\"]*\" )?(?P<action>Allow|Deny|allow|deny|drop|Drop) "
     r".+? (?:\d+ )?(?P<proto>tcp|udp|icmp|icmp6|igmp|gre|esp|ah|ip|\d{1,3}) (?:\d+ \d+ )?"
     r"(?P<src>[0-9A-Fa-f.:]+) (?P<dst>[0-9A-Fa-f.:]+)"
     r"(?: (?P<sp>\d+) (?P<dp>\d+))?(?: offset \d+ (?P<flags>[A-Z]+)\b)?"
 )
-_DEVICE_TIME = re.compile(r"\((\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\)")
+_DEVICE_TIME = lazy(r"\((\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\)")
 
 
 class WatchguardParser:

@@ -12,12 +12,12 @@ Local`), i.e. in the reporter's zone. DROP is "block", ALLOW is "allow"; other a
 
 from __future__ import annotations
 
-import re
 from typing import cast
 
 from probewatch.model import Action, ProbeEvent
 from probewatch.parsers import timestamps, validate
 from probewatch.parsers.base import ParseContext
+from probewatch.parsers.patterns import lazy
 
 DEFAULT_FIELDS = [
     "date",
@@ -38,7 +38,7 @@ DEFAULT_FIELDS = [
     "info",
     "path",
 ]
-_ROW = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [A-Z-]+ ")
+_ROW = lazy(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [A-Z-]+ ")
 _ACTIONS: dict[str, Action] = {"DROP": "block", "ALLOW": "allow"}
 _STATE_KEY = "windows_firewall.fields"
 

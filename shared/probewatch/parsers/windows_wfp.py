@@ -20,20 +20,19 @@ line (reporter's zone) or the syslog envelope, else None.
 
 from __future__ import annotations
 
-import re
-
 from probewatch.model import Action, ProbeEvent
 from probewatch.parsers import timestamps, validate
 from probewatch.parsers.base import ParseContext
+from probewatch.parsers.patterns import lazy
 
-_FIELD = re.compile(
+_FIELD = lazy(
     r"(Direction|Source Address|Source Port|Destination Address|Destination Port|Protocol|"
     r"Date|TimeCreated|Event ID|Keywords) *:\s+(\S+(?: \d\d?:\d\d:\d\d(?: [AP]M)?)?)"
 )
-_SENTENCE = re.compile(r"Windows Filtering Platform (?:has )?(blocked|permitted|allowed)")
+_SENTENCE = lazy(r"Windows Filtering Platform (?:has )?(blocked|permitted|allowed)")
 _EVENT_ACTIONS: dict[str, Action] = {"5152": "block", "5157": "block", "5156": "allow"}
 _WORD_ACTIONS: dict[str, Action] = {"blocked": "block", "permitted": "allow", "allowed": "allow"}
-_US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4}) (\d{1,2}):(\d\d):(\d\d)(?: ([AP]M))?")
+_US_DATE = lazy(r"(\d{1,2})/(\d{1,2})/(\d{4}) (\d{1,2}):(\d\d):(\d\d)(?: ([AP]M))?")
 _STATE_KEY = "windows_wfp.record"
 _STARTS = ("Log Name:", "Event ID:", "The Windows Filtering Platform")  # a record begins
 _KEYS = (

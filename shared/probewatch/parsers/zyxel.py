@@ -24,6 +24,7 @@ from probewatch.model import ProbeEvent
 from probewatch.parsers import timestamps, validate
 from probewatch.parsers.base import ParseContext
 from probewatch.parsers.kv import parse_kv
+from probewatch.parsers.patterns import lazy
 from probewatch.parsers.vendor_helpers import colon_endpoint, verdict, zone_direction
 
 _NAMED_PROTOS = frozenset({"tcp", "udp", "icmp", "icmpv6", "gre", "esp", "ah"})
@@ -34,11 +35,11 @@ _TRAFFIC_CATEGORIES = frozenset(
     }
 )  # fmt: skip
 _IDS_CATEGORIES = frozenset({"idp", "adp", "anomaly detection", "ip reputation"})
-_YEAR_AFTER = re.compile(
+_YEAR_AFTER = lazy(
     r"^(?:<\d{1,3}>)?(?P<mo>[A-Z][a-z]{2})\s+(?P<d>\d{1,2}) (?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d) "
     r"(?P<y>\d{4}) "
 )
-_WORD = re.compile(r"\b(BLOCK|DROP|DENY|REJECT|FORWARD|ALLOW|PERMIT|ACCEPT|PASS)\b", re.I)
+_WORD = lazy(r"\b(BLOCK|DROP|DENY|REJECT|FORWARD|ALLOW|PERMIT|ACCEPT|PASS)\b", re.I)
 
 
 class ZyxelParser:
