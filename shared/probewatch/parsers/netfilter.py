@@ -98,7 +98,10 @@ class NetfilterParser:
             if (flags is not None or proto != "TCP") and line.find(
                 "PROTO=", fast.end("dst")
             ) + 6 == fast.start("proto"):
-                if spt is not None and (int(spt) > 65535 or int(dpt) > 65535):
+                # _FAST allows 5 digits: above 65535 only when 5 digits compare above it
+                if spt is not None and (
+                    (len(spt) == 5 and spt > "65535") or (len(dpt) == 5 and dpt > "65535")
+                ):
                     raise LineRejected("bad-port")
                 return (time,)
         events = self.parse(line, ctx)

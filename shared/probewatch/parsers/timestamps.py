@@ -21,7 +21,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from probewatch import clock
 from probewatch.parsers.base import LineRejected, ParseContext
@@ -126,6 +125,9 @@ def resolve_zone(zone: str | tzinfo | None) -> tzinfo:
     found = zone_from_text(zone)
     if found is not None:
         return found
+    # here: most runs name no IANA zone, and zoneinfo is slow to import
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
     try:
         return ZoneInfo(zone.strip())
     except (ZoneInfoNotFoundError, ValueError) as exc:
