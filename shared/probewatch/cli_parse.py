@@ -19,8 +19,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, BinaryIO
 
-from probewatch.parsers import ParseResult, parse_text
-from probewatch.parsers.dispatch import parse_lines
+from probewatch.parsers import ParseResult, parse_lines, parse_text
 from probewatch.parsers.registry import PARSERS
 from probewatch.parsers.timestamps import resolve_zone
 

@@ -68,14 +68,17 @@ def run(workdir: Path) -> list[Figure]:
         scans["send"] = tally.dynamodb("Scan")
         figures.append(Figure(
             f"send: {sent} reports", f"{tally.dynamodb()} requests "
-            f"({tally.dynamodb() / max(sent, 1):.1f} per report: {tally.summary()})", "", None,
+            f"({tally.dynamodb() / max(sent, 1):.1f} per report: {tally.summary()})",
+            f"every queued report sent ({summary.queued})", 0 < sent == summary.queued,
             COMMAND))
-        digest_time = NOW + timedelta(days=1)
+        # The hourly digest run just after the (UTC) reporter's midnight covers NOW's day.
+        digest_time = (NOW + timedelta(days=1)).replace(hour=0, minute=5, second=0)
         with frozen(digest_time), counter.phase() as tally:
             digests = run_digest(get_settings(DigestSettings), digest_time)
         scans["digest"] = tally.dynamodb("Scan")
         figures.append(Figure(f"digest: {digests} digest(s)",
-                              f"{tally.dynamodb()} requests ({tally.summary()})", "", None, COMMAND))
+                              f"{tally.dynamodb()} requests ({tally.summary()})", "1 digest",
+                              digests == 1, COMMAND))
     with moto_stack() as (stack, counter):
         register_reporter(stack.table_name)
         events, source_count = BIG_EMAIL
