@@ -38,6 +38,7 @@ test-conformance: venv
 
 lint: venv
 	$(BIN)/ruff check shared functions tests
+	$(BIN)/mypy shared/probewatch functions
 	$(BIN)/cfn-lint infra/template.yaml
 
 bench: venv

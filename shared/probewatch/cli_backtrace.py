@@ -18,19 +18,9 @@ import json
 import sys
 from typing import Any
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
 from probewatch.backtrace import Backtracer, BacktraceResult
+from probewatch.config import LookupSettings, load
 from probewatch.errors import ConfigError, LookupFailed
-
-
-class _LookupSettings(BaseSettings):
-    """Only the two lookup overrides: the command needs no AWS setting."""
-
-    model_config = SettingsConfigDict(env_prefix="PROBEWATCH_", extra="ignore")
-
-    dns_servers: str | None = None
-    rdap_url: str | None = None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -42,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = _LookupSettings()
+    settings = load(LookupSettings)
     try:
         tracer = Backtracer(
             dns_servers=args.dns_servers or settings.dns_servers,

@@ -6,18 +6,35 @@ names have no defaults: a typo must not quietly point a function at another tabl
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from typing import TypeVar
 
-from pydantic import Field, ValidationError, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from probewatch.errors import ConfigError
 
+ENV_PREFIX = "PROBEWATCH_"
 
-class _Base(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="PROBEWATCH_", extra="ignore", frozen=True)
 
+class _FromEnvironment(BaseModel):
+    """A pydantic model filled from PROBEWATCH_<FIELD> variables by `load`.
+
+    Plain pydantic rather than pydantic-settings: the ingest function's cold start cannot
+    afford the extra import, and reading a handful of variables needs nothing more."""
+
+    # defer_build: each function validates one model; building them all costs its cold start.
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
+
+
+class LookupSettings(_FromEnvironment):
+    """Only the two lookup overrides (`probewatch backtrace` needs no AWS setting)."""
+
+    dns_servers: str | None = None
+    rdap_url: str | None = None
+
+
+class _Base(_FromEnvironment):
     table_name: str = Field(min_length=3, description="DynamoDB table (PROBEWATCH_TABLE_NAME)")
 
 
@@ -83,16 +100,28 @@ class FeedbackSettings(_Base):
     sender_address: str = Field(min_length=3)
 
 
-S = TypeVar("S", bound=_Base)
+S = TypeVar("S", bound=_FromEnvironment)
+
+
+def environment_values(model: type[_FromEnvironment]) -> dict[str, str]:
+    """The PROBEWATCH_* variables that name a field of `model` (unset ones are left out)."""
+    values = {}
+    for name in model.model_fields:
+        value = os.environ.get(ENV_PREFIX + name.upper())
+        if value is not None:
+            values[name] = value
+    return values
 
 
 def load(model: type[S]) -> S:
     """Build settings from the environment, turning validation errors into one clear message."""
     try:
-        return model()
+        return model.model_validate(environment_values(model))
     except ValidationError as exc:
         names = ", ".join(
-            "PROBEWATCH_" + str(err["loc"][0]).upper() + f" ({err['msg']})" for err in exc.errors()
+            (ENV_PREFIX + str(err["loc"][0]).upper() if err["loc"] else "settings")
+            + f" ({err['msg']})"
+            for err in exc.errors()
         )
         raise ConfigError(f"{model.__name__}: missing or malformed setting(s): {names}") from exc
 

@@ -38,7 +38,7 @@ FORBIDDEN = {
 }
 
 # What the ingest handler's import is made of, besides boto3 (measured alone, for the note).
-COMPONENTS = ["pydantic_settings", "aws_lambda_powertools.utilities.batch"]
+COMPONENTS = ["pydantic", "aws_lambda_powertools.utilities.batch"]
 
 PROBE = r"""
 import importlib.util, json, sys, time
@@ -159,15 +159,11 @@ def notes(figures: list[Figure]) -> str:
     return spread + (
         "Note: the ingest handler imports boto3 (it needs it on every event; deferring the "
         "import to the first call would flatter this figure without making a cold start any "
-        "shorter), pydantic-settings and Powertools' batch utility (asyncio and every event "
-        "data class), each measured alone above, and probewatch's own modules (about 40 ms, "
-        "compiled from source each time, as in Lambda where the package directory is "
-        "read-only). Of pydantic-settings' share only about 35 ms is pydantic-settings "
-        "itself: the rest is pydantic's core, which any pydantic settings model needs. "
-        "Parsers, commands and abuse-reply handling are already imported only when the first "
-        "email needs them. Within 1.5x would take an ingest path without pydantic (settings "
-        "as a plain dataclass read from os.environ) or without Powertools' batch utility; "
-        "both are design choices (DESIGN.md's settings, the handler convention) not changed "
-        "here. Wall time is shown beside it: on a busy machine it mostly counts the wait for "
-        "a core."
+        "shorter), pydantic (the settings model; read from os.environ by probewatch.config, "
+        "without pydantic-settings) and Powertools' batch utility (asyncio and every event "
+        "data class), each measured alone above, and probewatch's own modules (compiled from "
+        "source each time, as in Lambda where the package directory is read-only). Parsers, "
+        "commands and abuse-reply handling are imported only when the first email needs "
+        "them. Wall time is shown beside it: on a busy machine it mostly counts the wait for "
+        "a core.\n"
     )
