@@ -4,14 +4,13 @@ the real handler, what moto's SES sent, and SES events delivered through the rea
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
 from typing import Any
 
 import boto3
 
-from probewatch.local.handlers import invoke, sqs_event_record
+from probewatch.local.handlers import invoke, sns_event_record, sqs_event_record
 from probewatch.model import Contact, EvidenceLine, Incident, Reporter
 from probewatch.store.incidents import save_incident
 from probewatch.store.reporters import put_reporter, read_log
@@ -148,24 +147,7 @@ def ses_event(
 
 
 def run_feedback(*events: dict[str, Any]) -> list[str]:
-    topic = "arn:aws:sns:us-east-1:123456789012:probewatch-ses-events"
-    records = [
-        {
-            "EventSource": "aws:sns",
-            "EventVersion": "1.0",
-            "EventSubscriptionArn": f"{topic}:{uuid.uuid4()}",
-            "Sns": {
-                "Type": "Notification",
-                "MessageId": str(uuid.uuid4()),
-                "TopicArn": topic,
-                "Subject": None,
-                "Message": json.dumps(event),
-                "Timestamp": "2026-11-25T10:20:03.000Z",
-                "MessageAttributes": {},
-            },
-        }
-        for event in events
-    ]
+    records = [sns_event_record(event) for event in events]
     return list(invoke("feedback", {"Records": records})["results"])
 
 

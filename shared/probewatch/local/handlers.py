@@ -224,7 +224,12 @@ def _ses_event(event_type: str, message: Any, address: str) -> dict[str, Any]:
 
 
 def _sns_record(ses_event: dict[str, Any], local: Any) -> dict[str, Any]:
-    topic = f"arn:aws:sns:{local.region}:123456789012:probewatch-ses-events"
+    return sns_event_record(ses_event, local.region)
+
+
+def sns_event_record(ses_event: dict[str, Any], region: str = "us-east-1") -> dict[str, Any]:
+    """One SES event as SNS delivers it to a subscribed Lambda function."""
+    topic = f"arn:aws:sns:{region}:123456789012:probewatch-ses-events"
     return {
         "EventSource": "aws:sns",
         "EventVersion": "1.0",
@@ -235,7 +240,7 @@ def _sns_record(ses_event: dict[str, Any], local: Any) -> dict[str, Any]:
             "TopicArn": topic,
             "Subject": None,
             "Message": json.dumps(ses_event),
-            "Timestamp": ses_event["mail"]["timestamp"],
+            "Timestamp": ses_event.get("mail", {}).get("timestamp", "2026-11-25T10:20:03.000Z"),
             "SignatureVersion": "1",
             "Signature": "local",
             "SigningCertUrl": "https://sns.us-east-1.amazonaws.com/local.pem",
