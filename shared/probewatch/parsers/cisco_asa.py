@@ -10,6 +10,10 @@ Handled message ids (everything else, e.g. 111008 config or 605005 admin login, 
   * allowed connections: 302013-302016, 302020/302021 built/teardown (action "allow",
     evidence "established" for TCP unless the teardown says the handshake never finished);
   * 434004 (SFR bypass: "unknown");
+  * other drops naming "<proto> ... from A to B": 108004 (ESMTP), 338xxx dynamic filter
+    (dropped: block, monitored: unknown), 401004 (shunned), 410001 (DNS), 418001
+    (management-only), 419002 (duplicate SYN), 420002 (IPS), 421001, 434002 (SFR),
+    500003/500004 (bad headers), 710004 (connection limit);
   * FTD 430001-430003 connection/intrusion events (`Key: value, ...`).
 `message repeated N times: [ ... ]` wrappers are unwrapped. Times come from the syslog
 envelope (the ASA writes "Apr 17 2020 14:16:20" with the year, or none at all).
@@ -83,6 +87,35 @@ _ICMP_CONN = lazy(
     r"laddr (?P<l>[^\s(]+?)(?:/\d+)?(?:\s|\(|$)"
 )
 _BYPASS = lazy(rf"process (?P<proto>\w+) flow from (?P<src>{_EP}) to (?P<dst>{_EP})")
+# "... <proto> ... from [iface:]A/p [(mapped)] to [iface:]B/p" in the _DROPS messages below.
+_DROP_FROM_TO = lazy(
+    r"\b(?P<proto>TCP|UDP|ICMP|SCTP|GRE|ESP)\b.*?\bfrom (?P<src>[^\s(),;]+)"
+    rf"{_PARENS},? to (?P<dst>[^\s(),;]+)"
+)
+_DROP_SRC_DST = lazy(
+    rf"\b(?P<proto>tcp|udp|icmp|sctp|gre) src (?P<src>{_EP}) dst (?P<dst>[^\s(),;]+)"
+)
+_SHUNNED = lazy(r"^Shunned packet: (?P<src>[^\s=]+)\s*==?>?\s*(?P<dst>[^\s=]+)")
+# Message id -> (action, protocol when the message names none, TCP flags it implies)
+_DROPS: dict[str, tuple[Action, str | None, str | None]] = {
+    "108004": ("block", "TCP", None),
+    "338001": ("unknown", None, None), "338002": ("unknown", None, None),
+    "338003": ("unknown", None, None), "338004": ("unknown", None, None),
+    "338005": ("block", None, None), "338006": ("block", None, None),
+    "338007": ("block", None, None), "338008": ("block", None, None),
+    "338201": ("unknown", None, None), "338202": ("unknown", None, None),
+    "338203": ("block", None, None), "338204": ("block", None, None),
+    "401004": ("block", "IP", None),
+    "410001": ("block", None, None),
+    "418001": ("block", None, None),
+    "419002": ("block", None, "SYN"),
+    "420002": ("block", None, None),
+    "421001": ("block", None, None),
+    "434002": ("block", None, None),
+    "500003": ("block", None, None),
+    "500004": ("block", None, None),
+    "710004": ("block", None, None),
+}  # fmt: skip
 _IDS = lazy(r"^IDS:(?P<sig>\d+) .*?\bfrom (?P<src>[^\s,]+) to (?P<dst>[^\s,]+)")
 # Teardown reasons saying the three-way handshake never completed.
 _NOT_ESTABLISHED = ("SYN Timeout", "SYN Control")
@@ -190,6 +223,8 @@ def _direction(way: str | None, src: str | None, dst: str | None) -> str | None:
 
 def _fields(message_id: str, body: str) -> _Fields | None:
     """What the message says about the traffic, or None for messages about other things."""
+    if message_id in _DROPS:
+        return _dropped(message_id, body)
     family = message_id[:3]
     if message_id.startswith("106"):
         return _deny_106(message_id, body)
@@ -223,6 +258,30 @@ def _fields(message_id: str, body: str) -> _Fields | None:
     if family == "430":
         return _ftd_event(message_id, body)
     return None
+
+
+def _dropped(message_id: str, body: str) -> _Fields | None:
+    """The _DROPS messages: a packet/flow named by protocol, source and destination."""
+    action, default_proto, flags = _DROPS[message_id]
+    if message_id == "401004":
+        match = _SHUNNED.match(body)
+    elif message_id == "418001":
+        match = _DROP_SRC_DST.search(body)
+    else:
+        match = _DROP_FROM_TO.search(body)
+    if match is None:
+        if default_proto is None or message_id == "401004":
+            return None
+        match = _DROP_FROM_TO.search(f"{default_proto} {body}")
+        if match is None:
+            return None
+    groups = match.groupdict()
+    proto = groups.get("proto") or default_proto or "IP"
+    if message_id == "108004":
+        proto = "TCP"
+    src, dst = match.group("src"), match.group("dst")
+    return _Fields(_proto_word(proto.upper()), endpoint(src), endpoint(dst), action,
+                   flags=flags, direction=_direction(None, src, dst))  # fmt: skip
 
 
 def _deny_106(message_id: str, body: str) -> _Fields | None:

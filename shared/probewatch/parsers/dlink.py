@@ -5,8 +5,10 @@
     Blocked incoming ICMP packet (ICMP type 8) from 203.0.113.9 to 198.51.100.2
     Blocked incoming packet from 203.0.113.9 to 198.51.100.2 (IP protocol 47)
     blocked incoming tcp connection request from 203.0.113.9:8240 to 198.51.100.2:6002
+    Jan 1 00:05:06     SYN-ACK port scan attack from WAN (ip:203.0.113.9) detected.
 
-A "connection request" is a TCP SYN. Lines whose protocol is not named are "IP".
+A "connection request" is a TCP SYN; a port-scan alert (older models such as the WBR-1310)
+names its flags ("Xmas": FIN PSH URG). Lines whose protocol is not named are "IP".
 
 The time is the line's own ctime-style date, else the syslog envelope, else None (times are
 local: the reporter's zone).
@@ -29,6 +31,9 @@ _LINE = lazy(
     r"(?P<dst>[\d.]+|\[[0-9a-fA-F:]+\])(?::(?P<dport>\d+))?(?: \(IP protocol (?P<number>\d+)\))?",
     re.IGNORECASE,
 )
+# Older models (WBR-1310): "SYN-ACK port scan attack from WAN (ip:203.0.113.9) detected."
+_SCAN = lazy(r"\b(?P<kind>[\w-]+) port scan attack from WAN \(ip:(?P<src>[\d.]+)\) detected")
+_SCAN_FLAGS = {"SYN": "SYN", "ACK": "ACK", "FIN": "FIN", "RST": "RST", "XMAS": "FIN PSH URG"}
 _CTIME = lazy(
     r"\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?P<mo>[A-Z][a-z]{2}) +(?P<d>\d{1,2}) "
     r"(?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d) (?P<y>\d{4})"
@@ -50,13 +55,16 @@ class DlinkParser:
 
     def can_parse(self, line: str) -> bool:
         return " from " in line and (
-            " packet" in line or "connection request" in line or "error message" in line
+            " packet" in line
+            or "connection request" in line
+            or "error message" in line
+            or "port scan attack" in line
         )
 
     def parse(self, line: str, ctx: ParseContext) -> list[ProbeEvent] | None:
         match = _LINE.search(line)
         if match is None:
-            return None
+            return self._scan(line, ctx)
         when = _CTIME.search(line)
         if when is not None:
             g = when.group
@@ -77,6 +85,30 @@ class DlinkParser:
                 action_word=_ACTIONS[g("act").lower()],
                 flags="SYN" if (g("what") or "").lower() == " connection request" else None,
                 direction=validate.direction(g("way")),
+            )
+        ]
+
+    def _scan(self, line: str, ctx: ParseContext) -> list[ProbeEvent] | None:
+        """The older port-scan alert: the kind names the TCP flags (UDP when it says so)."""
+        match = _SCAN.search(line)
+        if match is None:
+            return None
+        words = match.group("kind").upper().split("-")
+        udp = words == ["UDP"]
+        flags = [_SCAN_FLAGS[w] for w in words if w in _SCAN_FLAGS]
+        return [
+            validate.make_event(
+                format=self.name,
+                raw=line,
+                time=self._times.leading(line, ctx)[0],
+                src_ip=match.group("src"),
+                src_port=None,
+                dst_ip=None,
+                dst_port=None,
+                proto_name="UDP" if udp else "TCP",
+                action_word="block",
+                flags=None if udp else " ".join(flags) or None,
+                direction="in",
             )
         ]
 

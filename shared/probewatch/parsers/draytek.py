@@ -3,7 +3,8 @@
     Jan  8 10:12:33 Vigor: [FILTER][Block][WAN->LAN/RT/VPN, 68:36:54 ][@S:R=13:1,
         194.28.112.51:46283->198.51.100.2:3389][TCP][HLen=20, TLen=40, Flag=S, Seq=1, Ack=0, Win=1024]
 
-The bracketed time is the router's uptime, not a date: the syslog envelope gives the time.
+Actions: Block, Drop, Reject (block), Pass (allow). A protocol DrayTek has no name for is
+written by number: `[PR 47]`. The bracketed time is the router's uptime, not a date: the syslog envelope gives the time.
 """
 
 from __future__ import annotations
@@ -15,10 +16,15 @@ from probewatch.parsers.patterns import lazy
 
 _LINE = lazy(
     r"\[FILTER\]\[(?P<act>\w+)\].*?\[@S:R=[\d:]+, ?(?P<src>\d+\.\d+\.\d+\.\d+)(?::(?P<sport>\d+))?"
-    r"->(?P<dst>\d+\.\d+\.\d+\.\d+)(?::(?P<dport>\d+))?\]\[(?P<proto>\w+)\]"
+    r"->(?P<dst>\d+\.\d+\.\d+\.\d+)(?::(?P<dport>\d+))?\]\[(?:PR )?(?P<proto>\w+)\]"
     r"(?:\[[^\]]*?Flag=(?P<flags>[A-Z ]*)[,\]])?"
 )
-_ACTIONS: dict[str, Action] = {"Block": "block", "Pass": "allow"}
+_ACTIONS: dict[str, Action] = {
+    "Block": "block",
+    "Drop": "block",
+    "Reject": "block",
+    "Pass": "allow",
+}
 
 
 class DraytekParser:

@@ -4,8 +4,10 @@
         logid="0000000013" type="traffic" subtype="forward" srcip=203.0.113.7 srcport=51234
         dstip=198.51.100.2 dstport=22 proto=6 action="deny" policyid=0
 
-Only `type=traffic` and `type=utm` with subtype ips/anomaly carry traffic; `type=event`
-(admin logins, VPN, HA...) and other UTM subtypes (web filter, AV...) give no events.
+Only `type=traffic` and `type=utm` with subtype ips/anomaly (FortiOS 5.0-5.2: `type=ips`,
+`type=anomaly`) carry traffic; `type=event` (admin logins, VPN, HA...) and other UTM subtypes
+(web filter, AV...) give no events. FortiOS 3/4 spell the keys differently
+(`device_id= log_id= ... status=deny src= src_port= dst= dst_port=`): same meaning.
 Time: `date`+`time` with the `tz` offset when given; otherwise `eventtime` (epoch, UTC; in
 s/ms/us/ns depending on the FortiOS version); otherwise `date`+`time` in the reporter's zone.
 Actions: deny/drop/blocked/dropped/reset/clear_session -> block; accept/close/timeout/
@@ -23,6 +25,14 @@ from probewatch.parsers.kv import parse_kv
 from probewatch.parsers.vendor_helpers import verdict, zone_direction
 
 _UTM_TRAFFIC = frozenset({"ips", "anomaly"})
+# FortiOS 3.x/4.x key names -> the 5.x+ ones the parser reads
+_OLD_KEYS = (
+    ("src", "srcip"),
+    ("dst", "dstip"),
+    ("src_port", "srcport"),
+    ("dst_port", "dstport"),
+    ("status", "action"),
+)
 
 
 def _epoch(text: str) -> datetime | None:
@@ -53,12 +63,18 @@ class FortigateParser:
     name = "fortigate"
 
     def can_parse(self, line: str) -> bool:
-        return "srcip=" in line and ("devid=" in line or "logid=" in line)
+        if "srcip=" in line:
+            return "devid=" in line or "logid=" in line
+        return "device_id=" in line and "log_id=" in line and " src=" in line
 
     def parse(self, line: str, ctx: ParseContext) -> list[ProbeEvent] | None:
         fields = parse_kv(line)
+        if "srcip" not in fields:
+            for old, new in _OLD_KEYS:
+                if old in fields and new not in fields:
+                    fields[new] = fields[old]
         kind, subtype = fields.get("type", ""), fields.get("subtype", "")
-        ids = kind == "utm" and subtype in _UTM_TRAFFIC
+        ids = (kind == "utm" and subtype in _UTM_TRAFFIC) or kind in _UTM_TRAFFIC
         if kind != "traffic" and not ids:
             return []
         if "srcip" not in fields or "proto" not in fields:

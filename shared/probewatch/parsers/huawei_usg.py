@@ -12,7 +12,9 @@
 Key spellings vary by module (source-ip, SrcIp, SourceIP...); they are compared without
 case, `-` or `_`. The action: POLICYDENY -> block, POLICYPERMIT -> allow, else the `Action`
 field (IPS "alert" -> unknown). IPS / attack-defence messages carry evidence "ids".
-Time: the syslog envelope (Huawei writes the year, sometimes an offset glued to the clock). Messages without a source address and
+Time: the syslog envelope (Huawei writes the year, sometimes an offset glued to the clock, or
+a leading "2018/10/05 09:52:14" in the reporter's zone). URL-filter matches are about
+content, not connection attempts: no events (like other vendors' web filters). Messages without a source address and
 protocol (logins, configuration, SECE/ARP housekeeping) give no events.
 """
 
@@ -32,6 +34,8 @@ _GLUED_OFFSET = lazy(
     r"^(?:<\d{1,3}>)?(?P<mo>[A-Z][a-z]{2})\s+(?P<d>\d{1,2}) (?P<y>\d{4}) "
     r"(?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)(?P<z>[+-]\d\d:?\d\d)\s"
 )
+_SLASH_DATE = lazy(r"^(?:<\d{1,3}>)?(\d{4})/(\d{1,2})/(\d{1,2}) (\d\d:\d\d:\d\d)\s")
+_CONTENT_MODULES = frozenset({"URL"})
 _PAIR = lazy(r"(?:^|[\s,(])([A-Za-z][\w\-]*)=\"?([^,\")]*)")
 _KEYS = {
     "src": ("sourceip", "srcip", "srcipaddr", "sourceaddress"),
@@ -70,6 +74,8 @@ class HuaweiUsgParser:
         tag = _TAG.search(line)
         if tag is None:
             return None
+        if tag.group("module") in _CONTENT_MODULES:
+            return []
         fields = _normalised(line[tag.end() :])
         src, proto = _pick(fields, "src"), _pick(fields, "proto")
         if not src or not proto:
@@ -107,6 +113,10 @@ class HuaweiUsgParser:
         if glued:
             g = glued.group
             return timestamps.build(ctx, g("mo"), g("d"), g("h"), g("mi"), g("s"), g("y"), g("z"))
+        slashed = _SLASH_DATE.match(line)
+        if slashed:
+            year, month, day, clock = slashed.groups()
+            return timestamps.parse_iso(f"{year}-{int(month):02d}-{int(day):02d}T{clock}", ctx)
         return self._times.leading(line, ctx)[0]
 
 

@@ -30,6 +30,12 @@ _PLAIN_DENY = lazy(
     r"session denied (?P<src>[^\s/]+)/(?P<sp>\d*)->(?P<dst>[^\s/]+)/(?P<dp>\d*) "
     r"(?:\S+ ){1,3}?(?P<proto>\d+)\(\d+\)"
 )
+# "session created S/sp->D/dp service NATS/p->NATD/p <src-nat rule> <dst-nat rule> [<more
+# NAT words on newer Junos>] proto policy ..."; "session closed <reason>: ..." the same.
+_PLAIN_SESSION = lazy(
+    r"session (?:created|closed [^:]*:) (?P<src>[^\s/]+)/(?P<sp>\d*)->(?P<dst>[^\s/]+)/(?P<dp>\d*) "
+    r"\S+ [^\s/]+/\d*->[^\s/]+/\d* (?:\S+ ){1,6}?(?P<proto>\d+) \S+ \S+ \S+ \d+"
+)
 _PLAIN_SCREEN = lazy(
     r"RT_SCREEN_\w+: .*?source: (?P<src>[\w.:]+?)(?::(?P<sp>\d+))?, "
     r"destination: (?P<dst>[\w.:]+?)(?::(?P<dp>\d+))?, "
@@ -82,7 +88,10 @@ class JuniperSrxParser:
             )
         else:
             match = (
-                _PLAIN_DENY.search(line) or _PLAIN_SCREEN.search(line) or _PLAIN_IDP.search(line)
+                _PLAIN_DENY.search(line)
+                or _PLAIN_SESSION.search(line)
+                or _PLAIN_SCREEN.search(line)
+                or _PLAIN_IDP.search(line)
             )
             if match is None:
                 return None

@@ -31,6 +31,7 @@ _CHAINS = {"input": "in", "output": "out", "forward": "forward"}
 _WORDS = lazy(r"[a-z]+")
 _BLOCK = frozenset(
     ["drop", "dropped", "reject", "rejected", "block", "blocked", "deny", "denied", "tarpit"]
+    + ["ban", "banned"]  # as netfilter's prefixes: "BAN INPUT 80 input: ..."
 )
 _ALLOW = frozenset(["accept", "accepted", "allow", "allowed", "pass", "permit"])
 

@@ -7,7 +7,8 @@ Dresses: plain iptables/nftables, UFW `[UFW BLOCK]`, firewalld `FINAL_REJECT:` /
 `filter_IN_public_DROP:`, Shorewall `Shorewall:net2fw:DROP:`, OpenWrt `DROP(src wan)` and fw4
 `drop wan in:`, DD-WRT/Tomato/ASUS-Merlin `DROP IN=`, Synology, Proxmox pve-firewall
 (`0 3 PVEFW-HOST-IN 20/Jun/2022:13:09:14 +0200 policy DROP: IN=...`), UniFi/EdgeOS
-`[WAN_IN-default-D]` and `[WAN_LOCAL-D-2147483647] DESCR="..."`, IPv6 (`PROTO=ICMPv6`).
+`[WAN_IN-default-D]` and `[WAN_LOCAL-D-2147483647] DESCR="..."`, IPv6 (`PROTO=ICMPv6`), and
+`dmesg -T` lines (`[Sat Jan 10 16:16:20 2026] [UFW BLOCK] IN=...`, the time in brackets).
 
 The action comes from the log prefix (the text before `IN=`): EdgeOS/UniFi rule codes
 (-D drop, -R reject, -A accept), else words like DROP/REJECT/BLOCK/DENY (block) or
@@ -28,7 +29,8 @@ from probewatch.parsers.base import LineRejected, ParseContext
 
 _FIELDS = re.compile(
     r"\bSRC=(?P<src>\S*) DST=(?P<dst>\S*) .*?\bPROTO=(?P<proto>\S+)"
-    r"(?: SPT=(?P<spt>\S+) DPT=(?P<dpt>\S+))?"
+    # DPT= alone: hand-trimmed lines (`PROTO=TCP DPT=22`) still name the port probed
+    r"(?: SPT=(?P<spt>\S+)(?= DPT=))?(?: DPT=(?P<dpt>\S+))?"
 )
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"  # ASCII digits only, as ipaddress
 _IPV4 = rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}"
@@ -111,12 +113,17 @@ class NetfilterParser:
         """(where IN= is, the envelope time, the action the log prefix names)."""
         start = line.find("IN=")
         time, header_end = self._times.leading(line, ctx)
-        if time is None and "/" in line[:start]:
+        begin = None  # where the log prefix starts, when not found by _prefix_start
+        if time is None and line[1:2].isalpha() and line[:1] == "[":
+            time, begin = _dmesg_time(line, start, ctx)
+        elif time is None and "/" in line[:start]:
             time = timestamps.search_clf(line[:start], ctx)  # Proxmox pve-firewall
         tail = line[header_end:start] if header_end else "\0" + line[:start]
         action = self._tails.get(tail)
         if action is None:
-            action = self._action(line, _prefix_start(line, header_end, start), start)
+            if begin is None:
+                begin = _prefix_start(line, header_end, start)
+            action = self._action(line, begin, start)
             if len(self._tails) < 4096:
                 self._tails[tail] = action
         return start, time, action
@@ -176,6 +183,8 @@ def _fast_fields(line: str, start: int) -> _FastFields | None:
     inside, outside, src, dst, proto, spt, dpt, flags = fast.groups()
     if flags is None and proto == "TCP":
         return None  # TCP flags not all where _FLAG would find them: the full path
+    if spt is None and line.startswith(" DPT=", fast.end("proto")):
+        return None  # DPT= without SPT=: _FIELDS takes it
     sport = dport = None
     if spt is not None:
         sport, dport = int(spt), int(dpt)
@@ -200,6 +209,16 @@ def _direction(line: str, in_at: int) -> str | None:
     if inbound:
         return "forward" if outbound else "in"
     return "out" if outbound else None
+
+
+def _dmesg_time(line: str, in_at: int, ctx: ParseContext) -> tuple[datetime | None, int | None]:
+    """`dmesg -T`'s `[Sat Jan 10 16:16:20 2026] [UFW BLOCK] IN=...`: (the time, where the log
+    prefix starts after it); (None, None) for any other bracket."""
+    close = line.find("]", 1, in_at)
+    if close < 0:
+        return None, None
+    time = timestamps.leading_time(line[1:close] + " ", ctx)
+    return (time, close + 1) if time is not None else (None, None)
 
 
 def _prefix_start(line: str, header_end: int, in_at: int) -> int:

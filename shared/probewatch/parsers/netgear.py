@@ -40,9 +40,10 @@ _LAN = lazy(
     r"\[LAN access from remote\] from (?P<src>[\d.]+):(?P<sport>\d+) to "
     r"(?P<dst>[\d.]+):(?P<dport>\d+)"
 )
+# its own date, else (as the router's log page shows it) a syslog-style one before the protocol
 _OLD = lazy(
-    r"\w{3}, (?P<when>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) - (?P<proto>TCP|UDP|ICMP) Packet - "
-    r"Source:(?P<src>[\d.]+),?(?P<sport>\d+)? Destination:(?P<dst>[\d.]+),?(?P<dport>\d+)?"
+    r"(?:\w{3}, (?P<when>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) - )?(?P<proto>TCP|UDP|ICMP) Packet - "
+    r"Source: ?(?P<src>[\d.]+),?(?P<sport>\d+)? Destination: ?(?P<dst>[\d.]+),?(?P<dport>\d+)?"
     r"(?: - \[(?P<what>[^\]]*)\])?"
 )
 _DATE_RE = lazy(_DATE)
@@ -95,7 +96,9 @@ class NetgearParser:
             validate.make_event(
                 format=self.name,
                 raw=line,
-                time=timestamps.parse_iso(g("when"), ctx),
+                time=timestamps.parse_iso(g("when"), ctx)
+                if g("when")
+                else timestamps.leading_time(line, ctx),
                 src_ip=g("src"),
                 src_port=g("sport"),
                 dst_ip=g("dst"),

@@ -8,7 +8,8 @@
         203.0.113.4:1234 to 198.51.100.7:80, proto TCP (zone Untrust, int ethernet1).
 
 Traffic logs take `start_time` (device local time: the reporter's zone), else the syslog
-envelope. Screen alarms are attacks the device dropped (action "block"). Other NetScreen
+envelope. Screen alarms end with the device's own time "(2006-06-02 11:24:16)" (local
+time, like `start_time`), which wins over the envelope. Screen alarms are attacks the device dropped (action "block"). Other NetScreen
 messages (admin logins, config changes) give no events.
 """
 
@@ -25,6 +26,8 @@ _ALARM = lazy(
     r"\]system-\w+-\d+: (?P<attack>[^!]+)! From (?P<src>[\w.:]+?)(?::(?P<sp>\d+))? "
     r"to (?P<dst>[\w.:]+?)(?::(?P<dp>\d+))?, proto (?P<proto>\w+)"
 )
+
+_TRAILING_TIME = lazy(r"\((\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\)\s*$")
 
 
 class NetscreenParser:
@@ -60,13 +63,15 @@ class NetscreenParser:
         alarm = _ALARM.search(line)
         if alarm is None:
             return []
+        own_time = _TRAILING_TIME.search(line)
+        time = (timestamps.parse_iso(own_time.group(1), ctx) if own_time else None) or envelope_time
         src, sport = rejoin_ipv6(alarm.group("src"), alarm.group("sp"))
         dst, dport = rejoin_ipv6(alarm.group("dst"), alarm.group("dp"))
         return [
             validate.make_event(
                 format=self.name,
                 raw=line,
-                time=envelope_time,
+                time=time,
                 src_ip=src,
                 src_port=sport,
                 dst_ip=dst,

@@ -9,7 +9,8 @@ Columns (the same in TRAFFIC and THREAT up to the action): 1 receive time, 3 typ
 29 protocol, 30 action; THREAT adds 32 threat name. Times are the device's local time
 without zone: a syslog header time with an explicit offset wins, then the generated time in
 the reporter's zone. Actions: allow -> allow; deny/drop/drop-icmp/reset-*/block-*/sinkhole
--> block; THREAT "alert" -> unknown (detected, let through). THREAT subtypes about content
+-> block; a TRAFFIC "drop"/"deny" subtype is a block whatever the action column says; THREAT
+"alert" -> unknown (detected, let through). THREAT subtypes about content
 (url, file, data, wildfire) and the other log types (SYSTEM, CONFIG, GLOBALPROTECT...) give
 no events.
 """
@@ -50,6 +51,8 @@ class PaloAltoParser:
             return []
         word = row[30]
         action: Action = "unknown" if word == "alert" else verdict(word)
+        if kind == "TRAFFIC" and subtype in ("drop", "deny"):
+            action = "block"
         header = _ISO_HEADER.match(line)
         time = timestamps.parse_iso(header.group(1), ctx) if header else None
         if time is None:

@@ -14,6 +14,8 @@ the packet follow on the next `pf:` line; the header is kept in ctx.state until 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from probewatch.model import Action, ProbeEvent
 from probewatch.parsers import timestamps, validate
 from probewatch.parsers.base import LineRejected, ParseContext
@@ -24,7 +26,8 @@ _RULE = lazy(
     r"(?P<action>block|pass|match|scrub|nat|rdr|binat) (?P<dir>in|out) on (?P<iface>[\w.-]+):"
 )
 _PACKET = lazy(r"(?:^|[\s)])(?P<src>[0-9A-Fa-f:.]+) > (?P<dst>[0-9A-Fa-f:.]+): (?P<rest>.*)")
-_OLD_FLAGS = lazy(r"([SFRPUEW.]+) \d+:\d+\(\d+\)")
+# old tcpdump: `S 123:123(0) win`, `P 7408:7677(269) ack 1773 win`, `. ack 1 win`
+_OLD_FLAGS = lazy(r"([SFRPUEW.]+) (?:\d+:\d+\(\d+\)(?: (ack) \d+)?|(ack) \d+)")
 _NEW_FLAGS = lazy(r"Flags \[([SFRPUEW.]+)\]")
 _HEADER_PROTO = lazy(r"proto (\w+) \(\d+\)")
 _ACTIONS: dict[str, Action] = {"block": "block", "pass": "allow"}
@@ -52,6 +55,7 @@ class PflogParser:
         else:
             action = _ACTIONS.get(rule.group("action"), "unknown")
             direction = validate.direction(rule.group("dir"))
+            time = _packet_time(line, rule.start(), ctx) or time
             named = _HEADER_PROTO.search(line, rule.end())
             header_proto = named.group(1) if named else None
             packet = _PACKET.search(line, rule.end())
@@ -68,8 +72,13 @@ class PflogParser:
         rest = packet.group("rest")
         flags_match = _NEW_FLAGS.match(rest) or _OLD_FLAGS.match(rest)
         flags = None
+        word = rest.split(None, 1)[0].rstrip(",").lower() if rest else ""
         if flags_match is not None:
             flags = flags_match.group(1).replace(".", "A")
+            if flags_match.lastindex and flags_match.lastindex > 1:  # old style ` ack N`
+                flags += "" if "A" in flags else "A"
+            proto = "TCP"
+        elif word in ("tcp", "[|tcp]"):  # `tcp 60` (payload length), `[|tcp]` (truncated)
             proto = "TCP"
         elif header_proto:
             proto = header_proto
@@ -80,7 +89,8 @@ class PflogParser:
         elif sport is not None or dport is not None:
             proto = "UDP"
         else:
-            proto = rest.split(None, 1)[0].rstrip(",") if rest else "IP"
+            # `igmp-2 [v2]`, `ip-proto-47 24`: the name without its version; a number as is
+            proto = word.removeprefix("ip-proto-").split("-")[0] if word else "IP"
         return validate.make_event(
             format=self.name,
             raw=line,
@@ -94,6 +104,15 @@ class PflogParser:
             flags=flags,
             direction=direction,
         )
+
+
+def _packet_time(line: str, rule_at: int, ctx: ParseContext) -> datetime | None:
+    """pflogd's own `Mar 30 15:32:33.483712` after a syslog relay's `pf: `: the packet's
+    time, not when the relay wrote it; None when pf: is followed by no date."""
+    at = line.find("pf: ", 0, rule_at)
+    if at < 0 or not line[at + 4 : at + 5].isupper():
+        return None
+    return timestamps.parse_bsd(line[at + 4 : rule_at], ctx)
 
 
 def split_address_port(token: str) -> tuple[str, str | None]:

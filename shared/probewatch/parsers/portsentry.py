@@ -4,6 +4,7 @@
         scanner.example.net/203.0.113.9 to TCP port: 22
     ... attackalert: Connect from host: 203.0.113.9/203.0.113.9 to TCP port: 23
     ... attackalert: UDP scan from host: 203.0.113.9/203.0.113.9 to UDP port: 161
+    ... attackalert: TCP SYN/Normal scan from host: 203.0.113.9/203.0.113.9 to TCP port: 515
 
 PortSentry detects; whether it then blocks is a separate "Host ... has been blocked" line,
 so the action is "unknown". A TCP "Connect" means the handshake completed: evidence
@@ -41,7 +42,9 @@ class PortsentryParser:
         flags = None
         evidence = None
         if proto == "TCP":
-            first = kind.split("/")[0].split()[0].upper()
+            # PortSentry 2 names the protocol first: "TCP SYN/Normal scan", "TCP NULL scan"
+            words = kind.split("/")[0].split()
+            first = words[1 if len(words) > 1 and words[0] == "TCP" else 0].upper()
             flags = _KIND_FLAGS.get(first)
             if kind.startswith("Connect"):
                 evidence = "established"

@@ -29,6 +29,8 @@ as one:
   * "The cache is full; ... some will be dropped": allow. It reports the device's load, not
     a verdict on the connection it names, and an overloaded firewall is no evidence against
     whoever connected at that moment.
+VPN negotiation messages ("IKE Initiator: Start Quick Mode", "Received notify: ...") name
+the two gateways, not traffic through the firewall: no events.
 Such a line needs only a source and a destination (a failover names two interface
 addresses and no port). Lines without both (a lone src=, prose) give no events.
 """
@@ -56,6 +58,7 @@ _BLOCK = lazy(r"drop|denied|\bdeny|block|discard|reject|not allowed", re.IGNOREC
 _DETECT = lazy(r"detected|flood|scan|attack|spoof", re.IGNORECASE)
 _ALLOWED = lazy(r"Connection (?:Opened|Closed)|allowed|accepted|permitted", re.IGNORECASE)
 _MSG_PROTO = lazy(r"^(TCP|UDP|ICMP|ICMPv6)\b")
+_VPN_NEGOTIATION = lazy(r"^(?:IKE|Received notify|IPsec|IPSec)\b")
 _SCANNED = lazy(r"scanned port list((?:,\s*\d+)+)")
 
 
@@ -101,6 +104,8 @@ class SonicwallParser:
         if "src" not in fields or "dst" not in fields:
             return []
         message = fields.get("msg", "")
+        if "proto" not in fields and _VPN_NEGOTIATION.match(message):
+            return []
         housekeeping = _housekeeping_action(message)
         proto_text = fields.get("proto", "")
         proto = proto_text.split("/", 1)[0]

@@ -7,6 +7,11 @@
     Proxies: `https-proxy[2117]: msg_id="2CFF-0000" Allow 1-Trusted 0-External tcp 10.0.1.2
         198.51.100.8 52153 443 msg="ProxyAllow: HTTPS domain name match"`
 
+    Fireware 10/11: `firewall: Deny 203.0.113.2 198.51.100.255 netbios-ns/udp 137 137
+        0-External Firebox Denied 78 128 (default)` (service/protocol, then the ports).
+    key=value: `firewall: msg_id="3000-0148" disp="Deny" src="203.0.113.2" dst="198.51.100.8"
+        pr="tcp/443" src_port="51234" dst_port="443"` (`pr` is protocol[/destination port]).
+
 After the action: source and destination interface, packet length, protocol, header length,
 TTL, source, destination, then ports (for ICMP: type and code, dropped) and, for TCP,
 `offset N <flags>`. The parenthesised device time (local, the reporter's zone) wins over
@@ -18,6 +23,7 @@ from __future__ import annotations
 from probewatch.model import ProbeEvent
 from probewatch.parsers import timestamps, validate
 from probewatch.parsers.base import ParseContext
+from probewatch.parsers.kv import parse_kv
 from probewatch.parsers.patterns import lazy
 from probewatch.parsers.vendor_helpers import verdict
 
@@ -30,6 +36,11 @@ _TRAFFIC = lazy(
     r"(?P<src>[0-9A-Fa-f.:]+) (?P<dst>[0-9A-Fa-f.:]+)"
     r"(?: (?P<sp>\d+) (?P<dp>\d+))?(?: offset \d+ (?P<flags>[A-Z]+)\b)?"
 )
+_LEGACY = lazy(
+    r"firewall: (?:msg_id=\"[^\"]*\" )?(?P<action>Allow|Deny) (?P<src>[0-9A-Fa-f.:]+) "
+    r"(?P<dst>[0-9A-Fa-f.:]+) [\w.-]+/(?P<proto>tcp|udp|icmp|igmp|gre|esp|\d{1,3}) "
+    r"(?P<sp>\d+) (?P<dp>\d+)\b"
+)
 _DEVICE_TIME = lazy(r"\((\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\)")
 
 
@@ -40,16 +51,23 @@ class WatchguardParser:
         self._times = timestamps.HeaderTimes()
 
     def can_parse(self, line: str) -> bool:
-        return ("msg_id=" in line or "firewall: " in line) and _TRAFFIC.search(line) is not None
+        if "msg_id=" not in line and "firewall: " not in line:
+            return False
+        if " disp=" in line:
+            return True
+        return _TRAFFIC.search(line) is not None or _LEGACY.search(line) is not None
 
     def parse(self, line: str, ctx: ParseContext) -> list[ProbeEvent] | None:
-        match = _TRAFFIC.search(line)
+        if " disp=" in line:
+            return self._key_value(line, ctx)
+        match = _LEGACY.search(line) or _TRAFFIC.search(line)
         if match is None:
             return None
         device = _DEVICE_TIME.search(line, 0, match.start())
         time = timestamps.parse_iso(device.group(1), ctx) if device else None
         if time is None:
             time = self._times.leading(line, ctx)[0]
+        flags = match.groupdict().get("flags")
         return [
             validate.make_event(
                 format=self.name,
@@ -61,7 +79,29 @@ class WatchguardParser:
                 dst_port=match.group("dp"),
                 proto_name=match.group("proto"),
                 action_word=verdict(match.group("action")),
-                flags=match.group("flags"),
+                flags=flags,
+            )
+        ]
+
+    def _key_value(self, line: str, ctx: ParseContext) -> list[ProbeEvent] | None:
+        fields = parse_kv(line)
+        src = fields.get("src") or fields.get("src_ip")
+        dst = fields.get("dst") or fields.get("dst_ip")
+        if not src or not dst:
+            return None
+        proto, _, port = (fields.get("pr") or fields.get("proto") or "").partition("/")
+        dport = fields.get("dst_port") or fields.get("dport") or (port if port.isdigit() else None)
+        return [
+            validate.make_event(
+                format=self.name,
+                raw=line,
+                time=self._times.leading(line, ctx)[0],
+                src_ip=src,
+                src_port=fields.get("src_port") or fields.get("sport"),
+                dst_ip=dst,
+                dst_port=dport,
+                proto_name=proto or "IP",
+                action_word=verdict(fields.get("disp")),
             )
         ]
 

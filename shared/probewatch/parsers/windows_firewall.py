@@ -65,6 +65,9 @@ class WindowsFirewallParser:
             return [] if row.get("action") in ("INFO-EVENTS-LOST", "OPEN", "CLOSE") else None
         time = timestamps.parse_iso(f"{row.get('date')} {row.get('time')}", ctx)
         flags = row.get("tcpflags")
+        proto = row.get("protocol", "IP")
+        if proto == "ICMP" and ":" in row.get("src-ip", ""):
+            proto = "ICMPv6"  # the log names both ICMPs alike; an IPv6 address tells them apart
         return [
             validate.make_event(
                 format=self.name,
@@ -74,7 +77,7 @@ class WindowsFirewallParser:
                 src_port=row.get("src-port"),
                 dst_ip=row.get("dst-ip"),
                 dst_port=row.get("dst-port"),
-                proto_name=row.get("protocol", "IP"),
+                proto_name=proto,
                 action_word=action,
                 flags=None if flags in (None, "-") else flags,
                 direction=validate.direction(row.get("path")),  # RECEIVE / SEND / FORWARD
