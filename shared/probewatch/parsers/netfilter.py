@@ -8,7 +8,8 @@ Dresses: plain iptables/nftables, UFW `[UFW BLOCK]`, firewalld `FINAL_REJECT:` /
 `drop wan in:`, DD-WRT/Tomato/ASUS-Merlin `DROP IN=`, Synology, Proxmox pve-firewall
 (`0 3 PVEFW-HOST-IN 20/Jun/2022:13:09:14 +0200 policy DROP: IN=...`), UniFi/EdgeOS
 `[WAN_IN-default-D]` and `[WAN_LOCAL-D-2147483647] DESCR="..."`, IPv6 (`PROTO=ICMPv6`), and
-`dmesg -T` lines (`[Sat Jan 10 16:16:20 2026] [UFW BLOCK] IN=...`, the time in brackets).
+`dmesg -T` lines (`[Sat Jan 10 16:16:20 2026] [UFW BLOCK] IN=...`, the time in brackets);
+year-first times (`2026/01/10 16:16:20 gw kernel: ...`) as router pages show them.
 
 The action comes from the log prefix (the text before `IN=`): EdgeOS/UniFi rule codes
 (-D drop, -R reject, -A accept), else words like DROP/REJECT/BLOCK/DENY (block) or
@@ -116,7 +117,9 @@ class NetfilterParser:
         begin = None  # where the log prefix starts, when not found by _prefix_start
         if time is None and line[1:2].isalpha() and line[:1] == "[":
             time, begin = _dmesg_time(line, start, ctx)
-        elif time is None and "/" in line[:start]:
+        elif time is None and line[:4].isdigit():
+            time, header_end = _year_first_time(line, ctx)
+        if time is None and "/" in line[:start]:
             time = timestamps.search_clf(line[:start], ctx)  # Proxmox pve-firewall
         tail = line[header_end:start] if header_end else "\0" + line[:start]
         action = self._tails.get(tail)
@@ -209,6 +212,27 @@ def _direction(line: str, in_at: int) -> str | None:
     if inbound:
         return "forward" if outbound else "in"
     return "out" if outbound else None
+
+
+# Router web pages and some relays write the year first: `2026/01/10 16:16:20`,
+# `2026 Jan 10 16:16:20` (then a host name, as after a syslog time).
+_YEAR_FIRST = re.compile(
+    r"(?P<y>\d{4})(?:/(?P<mo>\d\d)/| (?P<name>[A-Z][a-z]{2}) +)(?P<d>\d{1,2}) "
+    r"(?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)(?= )"
+)
+
+
+def _year_first_time(line: str, ctx: ParseContext) -> tuple[datetime | None, int]:
+    """(time, where it ends) of a year-first envelope time; (None, 0) when there is none."""
+    match = _YEAR_FIRST.match(line)
+    if match is None:
+        return None, 0
+    g = match.group
+    month = g("mo") or g("name")
+    time = timestamps.build(ctx, month, g("d"), g("h"), g("mi"), g("s"), g("y"))
+    if time is None:
+        raise LineRejected("bad-time")
+    return time, match.end()
 
 
 def _dmesg_time(line: str, in_at: int, ctx: ParseContext) -> tuple[datetime | None, int | None]:

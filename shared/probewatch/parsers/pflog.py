@@ -9,7 +9,8 @@ or pflogd lines forwarded through syslog as `pf:`).
 
 tcpdump writes `address.port`; TCP always shows its flags, so a line with ports and no flags
 is UDP. With `-v`, pf's header (`(tos 0x0, ttl 64, ... proto TCP (6), ...)`) may end the line and
-the packet follow on the next `pf:` line; the header is kept in ctx.state until then.
+the packet follow on the next line (`pf:` through syslog, bare from tcpdump); the header is
+kept in ctx.state until then. `tcpdump -tt` times (seconds since 1970) are read too.
 """
 
 from __future__ import annotations
@@ -41,17 +42,22 @@ class PflogParser:
         self._times = timestamps.HeaderTimes()
 
     def can_parse(self, line: str) -> bool:
-        return " on " in line and "rule " in line or " > " in line and "pf:" in line
+        # the packet line after a -v header: `pf:` from syslog, else (raw tcpdump) bare
+        return " on " in line and "rule " in line or " > " in line
 
     def parse(self, line: str, ctx: ParseContext) -> list[ProbeEvent] | None:
         rule = _RULE.search(line)
         time, _end = self._times.leading(line, ctx)
         if rule is None:
-            pending = ctx.state.pop(_STATE_KEY, None)
-            if pending is None or "pf:" not in line:
+            pending = ctx.state.get(_STATE_KEY)
+            if pending is None:
                 return None
+            # through syslog: `... pf:     192.0.2.7.53742 > ...`; raw tcpdump: the address first
+            packet = _PACKET.search(line) if "pf:" in line else _PACKET.match(line)
+            if packet is None:
+                return None
+            del ctx.state[_STATE_KEY]
             action, direction, header_proto, time = pending  # type: ignore[misc]
-            packet = _PACKET.search(line)
         else:
             action = _ACTIONS.get(rule.group("action"), "unknown")
             direction = validate.direction(rule.group("dir"))
@@ -108,9 +114,13 @@ class PflogParser:
 
 def _packet_time(line: str, rule_at: int, ctx: ParseContext) -> datetime | None:
     """pflogd's own `Mar 30 15:32:33.483712` after a syslog relay's `pf: `: the packet's
-    time, not when the relay wrote it; None when pf: is followed by no date."""
+    time, not when the relay wrote it; or tcpdump -tt's epoch seconds; else None."""
     at = line.find("pf: ", 0, rule_at)
     if at < 0 or not line[at + 4 : at + 5].isupper():
+        # `tcpdump -tt`: seconds since 1970 (`1709629771.126272 rule 0/0(match): ...`)
+        first = line[:rule_at].split(None, 1)
+        if first and first[0][:10].isdigit() and first[0][10:11] in (".", ""):
+            return timestamps.parse_epoch(first[0])
         return None
     return timestamps.parse_bsd(line[at + 4 : rule_at], ctx)
 

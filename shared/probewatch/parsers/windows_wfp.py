@@ -15,7 +15,8 @@ on one line by a syslog agent (Snare, NXLog).
 Multi-line text is collected in ctx.state from the event's first line ("Log Name:", "Date:",
 "Event ID:", PowerShell's "TimeCreated :", or the "Windows Filtering Platform has ..."
 sentence) until "Protocol:" completes it. The time comes from the "Date:" / "TimeCreated"
-line (reporter's zone) or the syslog envelope, else None.
+line, or the row of Event Viewer's text / CSV export (reporter's zone), or the syslog
+envelope, else None.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ _SENTENCE = lazy(r"Windows Filtering Platform (?:has )?(blocked|permitted|allowe
 _EVENT_ACTIONS: dict[str, Action] = {"5152": "block", "5157": "block", "5156": "allow"}
 _WORD_ACTIONS: dict[str, Action] = {"blocked": "block", "permitted": "allow", "allowed": "allow"}
 _US_DATE = lazy(r"(\d{1,2})/(\d{1,2})/(\d{4}) (\d{1,2}):(\d\d):(\d\d)(?: ([AP]M))?")
+_ISO_DATE = lazy(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d")
+_EXPORT_ID = lazy(r"(?:^|[\s,])(515[267])(?=[\s,])")
 _STATE_KEY = "windows_wfp.record"
 _STARTS = ("Log Name:", "Event ID:", "The Windows Filtering Platform")  # a record begins
 _KEYS = (
@@ -56,7 +59,9 @@ class WindowsWfpParser:
         self._times = timestamps.HeaderTimes()
 
     def can_parse(self, line: str) -> bool:
-        return "Windows Filtering Platform" in line or line.startswith(_KEYS)
+        # "Filtering Platform": also the task category of an export row ("... 5157 Filtering
+        # Platform Connection"), which comes before the event's text
+        return "Filtering Platform" in line or line.startswith(_KEYS)
 
     def parse(self, line: str, ctx: ParseContext) -> list[ProbeEvent] | None:
         if "Source Address:" in line and "Destination Port:" in line:  # one-line forward
@@ -71,7 +76,7 @@ class WindowsWfpParser:
                 ctx.state[_STATE_KEY] = record
             record.pop("Date", None)
             record.pop("TimeCreated", None)
-        starts = line.startswith(_STARTS) or "Windows Filtering Platform" in line
+        starts = line.startswith(_STARTS) or "Filtering Platform" in line
         if starts and (
             record is None or "Source Address" in record or line.startswith("Log Name:")
         ):
@@ -83,6 +88,8 @@ class WindowsWfpParser:
         if sentence is not None:
             record["Outcome"] = sentence.group(1)
         _collect(line, record)
+        if "Date" not in record and "auditing" in line.lower():
+            _export_row(line, record)
         if line.startswith("Protocol:") and "Source Address" in record:
             ctx.state.pop(_STATE_KEY, None)
             when = record.get("Date") or record.get("TimeCreated")
@@ -118,6 +125,17 @@ class WindowsWfpParser:
 def _direction(word: str | None) -> str | None:
     """ "Inbound"/"Outbound", or the untranslated message ids %%14592/%%14593."""
     return {"%%14592": "in", "%%14593": "out"}.get(word or "") or validate.direction(word)
+
+
+def _export_row(line: str, record: dict[str, str]) -> None:
+    """Event Viewer's "Save All Events As" text / CSV row (`Audit Failure<TAB>1/14/2026
+    10:00:00 AM<TAB>Microsoft-Windows-Security-Auditing<TAB>5157<TAB>...`): date and event id."""
+    date = _US_DATE.search(line) or _ISO_DATE.search(line)
+    if date is not None:
+        record["Date"] = date.group(0)
+    event = _EXPORT_ID.search(line)
+    if event is not None:
+        record.setdefault("Event ID", event.group(1))
 
 
 def _collect(line: str, record: dict[str, str]) -> None:
