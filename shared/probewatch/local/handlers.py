@@ -179,7 +179,7 @@ def publish_ses_events(local: Any) -> None:
         _published.add(message.id)
         for address in message.destinations:
             event_type = "Bounce" if address in bouncing else "Delivery"
-            records.append(_sns_record(_ses_event(event_type, message, address), local))
+            records.append(sns_event_record(_ses_event(event_type, message, address), local.region))
     if records:
         invoke("feedback", {"Records": records})
 
@@ -221,10 +221,6 @@ def _ses_event(event_type: str, message: Any, address: str) -> dict[str, Any]:
             "smtpResponse": "250 2.0.0 OK",
         }
     return event
-
-
-def _sns_record(ses_event: dict[str, Any], local: Any) -> dict[str, Any]:
-    return sns_event_record(ses_event, local.region)
 
 
 def sns_event_record(ses_event: dict[str, Any], region: str = "us-east-1") -> dict[str, Any]:

@@ -22,17 +22,16 @@ from probewatch.parsers import validate
 from probewatch.parsers.base import LineRejected
 from probewatch.parsers.patterns import lazy
 
+# Vendor words beyond the common ones validate.action() already knows (block, deny, drop,
+# reject, accept, permit, ...): verdict() falls back to it.
 _BLOCK = frozenset({
-    "deny", "denied", "drop", "dropped", "reject", "rejected", "block", "blocked", "blocked-url",
-    "block-url", "block-ip", "discard", "discarded", "reset", "reset-both", "reset-client",
-    "reset-server", "drop-icmp", "drop-all-packets", "drop-packet", "sinkhole", "prevent",
-    "prevented", "blocking", "filtered", "clear_session", "dropped-packet", "refused", "refuse",
-    "ban", "banned", "quarantine",
+    "blocked-url", "block-url", "block-ip", "reset", "reset-both", "reset-client",
+    "reset-server", "drop-icmp", "drop-all-packets", "drop-packet", "sinkhole",
+    "clear_session", "dropped-packet", "ban", "banned", "quarantine",
 })  # fmt: skip
 # Words that mean the firewall let the traffic through (FortiGate logs an allowed
 # session's end as `close`/`timeout`/`client-rst`/`server-rst`).
 _ALLOW = frozenset({
-    "allow", "allowed", "accept", "accepted", "pass", "passed", "permit", "permitted",
     "pass_session", "close", "timeout", "client-rst", "server-rst", "established", "built",
     "teardown",
 })  # fmt: skip
