@@ -1,5 +1,8 @@
 # The two commands that matter: `make demo` and `make test`. Everything else supports them.
-PYTHON ?= python3
+# Lambda runs python3.13 (infra/template.yaml): the tests run on it too where the machine has it
+# (on PATH, or installed by pyenv), else on python3 (tests/unit/test_dependency_pins.py says so).
+PY313_BIN ?= $(or $(patsubst %/python3.13,%,$(shell command -v python3.13 2>/dev/null | grep -v shims)),$(lastword $(sort $(wildcard $(HOME)/.pyenv/versions/3.13*/bin))))
+PYTHON ?= $(if $(PY313_BIN),$(PY313_BIN)/python3.13,python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed

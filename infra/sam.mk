@@ -7,8 +7,7 @@
 SAM_VENV ?= .venv-sam
 export SAM_CLI_TELEMETRY ?= 0
 SAM ?= $(or $(shell command -v sam 2>/dev/null),$(SAM_VENV)/bin/sam)
-# Lambda runs python3.13; sam build needs that interpreter on PATH.
-PY313_BIN ?= $(or $(patsubst %/python3.13,%,$(shell command -v python3.13 2>/dev/null | grep -v shims)),$(lastword $(sort $(wildcard $(HOME)/.pyenv/versions/3.13*/bin))))
+# Lambda runs python3.13; sam build needs that interpreter on PATH (PY313_BIN: see ../Makefile).
 SAM_PATH := $(if $(PY313_BIN),$(PY313_BIN):)$(PATH)
 
 $(SAM_VENV)/bin/sam:

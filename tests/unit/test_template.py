@@ -163,7 +163,7 @@ def test_ses_sending_is_limited_to_the_sender_identity(cfn: dict[str, Any]) -> N
                 for r in resources
             ), owner
             from_address = statement["Condition"]["StringEquals"]["ses:FromAddress"]
-            assert from_address == {"Ref": "SenderAddress"}, owner
+            assert from_address == {"Fn::Sub": "${SenderLocalPart}@${MailDomain}"}, owner
     assert sorted(senders) == ["DigestFunctionRole", "IngestFunctionRole", "SendFunctionRole"]
 
 

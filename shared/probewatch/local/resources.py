@@ -19,12 +19,12 @@ from botocore.exceptions import ClientError
 
 from probewatch.local.cfn_template import Resolver, TemplateError, load_template
 
-# Parameter values of the local stack (the template has no defaults for addresses on purpose).
+# Parameter values of the local stack (the template has no default for the domain on purpose).
 LOCAL_PARAMETERS = {
     "MailDomain": "probewatch.example",
-    "InboundAddress": "alerts@probewatch.example",
-    "SenderAddress": "reports@probewatch.example",
-    "ReplyToAddress": "abuse-replies@probewatch.example",
+    "InboundLocalPart": "alerts",
+    "SenderLocalPart": "reports",
+    "ReplyToLocalPart": "abuse-replies",
     "OperatorEmail": "operator@probewatch.example",
 }
 
@@ -122,13 +122,18 @@ def create_stack(
         ingest_dlq_url=builder.ensure(INGEST_DLQ),
         send_queue_url=builder.ensure(SEND_QUEUE),
         send_dlq_url=builder.ensure(SEND_DLQ),
-        sender=values["SenderAddress"],
-        inbound_address=values["InboundAddress"],
-        reply_to=values["ReplyToAddress"],
+        sender=_address(values, "SenderLocalPart"),
+        inbound_address=_address(values, "InboundLocalPart"),
+        reply_to=_address(values, "ReplyToLocalPart"),
         configuration_set=builder.ensure(CONFIGURATION_SET),
         ses_events_topic_arn=builder.ensure(SES_EVENTS_TOPIC),
         region=region,
     )
+
+
+def _address(values: dict[str, Any], local_part: str) -> str:
+    """An address parameter of the template: `<local part>@<MailDomain>`, as the template builds it."""
+    return f"{values[local_part]}@{values['MailDomain']}"
 
 
 class _StackBuilder:
@@ -270,7 +275,7 @@ class _StackBuilder:
             ses.verify_email_identity(EmailAddress=identity)
         else:
             ses.verify_domain_identity(Domain=identity)
-        ses.verify_email_identity(EmailAddress=self.resolver.values["SenderAddress"])
+        ses.verify_email_identity(EmailAddress=_address(self.resolver.values, "SenderLocalPart"))
         region, account = self.pseudo["Region"], self.pseudo["AccountId"]
         return identity, f"arn:aws:ses:{region}:{account}:identity/{identity}"
 
