@@ -6,6 +6,8 @@
     Blocked incoming packet from 203.0.113.9 to 198.51.100.2 (IP protocol 47)
     blocked incoming tcp connection request from 203.0.113.9:8240 to 198.51.100.2:6002
     Jan 1 00:05:06     SYN-ACK port scan attack from WAN (ip:203.0.113.9) detected.
+    Wed Jan 14 18:00:24 2026 Unrecognized attempt blocked from 203.0.113.9:40245 to 198.51.100.2 TCP:8080
+        (DI-524/DI-624 and other older models: the protocol and port probed after the target)
 
 A "connection request" is a TCP SYN; a port-scan alert (older models such as the WBR-1310)
 names its flags ("Xmas": FIN PSH URG). Lines whose protocol is not named are "IP".
@@ -17,6 +19,7 @@ local: the reporter's zone).
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from probewatch.model import Action, ProbeEvent
 from probewatch.parsers import timestamps, validate
@@ -33,6 +36,13 @@ _LINE = lazy(
 )
 # Older models (WBR-1310): "SYN-ACK port scan attack from WAN (ip:203.0.113.9) detected."
 _SCAN = lazy(r"\b(?P<kind>[\w-]+) port scan attack from WAN \(ip:(?P<src>[\d.]+)\) detected")
+# DI-524 / DI-624 era: "Unrecognized attempt blocked from A:p to B TCP:q"; the target is often
+# masked by the reporter ("xxx.xxx.xxx.xxx": kept as unknown).
+_UNRECOGNIZED = lazy(
+    r"Unrecognized attempt blocked from (?P<src>\[[0-9a-fA-F:]+\]|[^\s:]+)(?::(?P<sport>\d+))? to "
+    r"(?P<dst>\S+?) (?P<proto>TCP|UDP|ICMP|IGMP)(?::(?P<dport>\d+))?\b",
+    re.IGNORECASE,
+)
 _SCAN_FLAGS = {"SYN": "SYN", "ACK": "ACK", "FIN": "FIN", "RST": "RST", "XMAS": "FIN PSH URG"}
 _CTIME = lazy(
     r"\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?P<mo>[A-Z][a-z]{2}) +(?P<d>\d{1,2}) "
@@ -59,18 +69,24 @@ class DlinkParser:
             or "connection request" in line
             or "error message" in line
             or "port scan attack" in line
+            or "attempt blocked from" in line
         )
 
     def parse(self, line: str, ctx: ParseContext) -> list[ProbeEvent] | None:
-        match = _LINE.search(line)
+        match = None if "Unrecognized attempt" in line else _LINE.search(line)
         if match is None:
-            return self._scan(line, ctx)
-        when = _CTIME.search(line)
-        if when is not None:
-            g = when.group
-            time = timestamps.build(ctx, g("mo"), g("d"), g("h"), g("mi"), g("s"), g("y"))
-        else:
-            time, _end = self._times.leading(line, ctx)
+            unrecognized = _UNRECOGNIZED.search(line)
+            if unrecognized is None:
+                return self._scan(line, ctx)
+            g = unrecognized.group
+            return [
+                validate.make_event(
+                    format=self.name, raw=line, time=self._time(line, ctx), src_ip=g("src").strip("[]"),
+                    src_port=g("sport"), dst_ip=g("dst").strip("[]"), dst_port=g("dport"),
+                    proto_name=g("proto"), action_word="block", direction="in",
+                )
+            ]  # fmt: skip
+        time = self._time(line, ctx)
         g = match.group
         return [
             validate.make_event(
@@ -87,6 +103,14 @@ class DlinkParser:
                 direction=validate.direction(g("way")),
             )
         ]
+
+    def _time(self, line: str, ctx: ParseContext) -> datetime | None:
+        """The line's own ctime-style date, else the syslog envelope (local: the reporter's zone)."""
+        when = _CTIME.search(line)
+        if when is not None:
+            g = when.group
+            return timestamps.build(ctx, g("mo"), g("d"), g("h"), g("mi"), g("s"), g("y"))
+        return self._times.leading(line, ctx)[0]
 
     def _scan(self, line: str, ctx: ParseContext) -> list[ProbeEvent] | None:
         """The older port-scan alert: the kind names the TCP flags (UDP when it says so)."""

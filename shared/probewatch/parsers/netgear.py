@@ -4,6 +4,7 @@
     [DoS attack: FIN Scan] (1) attack packets in last 20 sec from ip [151.101.186.133], Monday, Apr 26,2021 11:20:24
     [DoS attack: RST Scan] from source: 69.147.65.252:443, Wednesday, April 27,2022 17:16:30
     [LAN access from remote] from 11.22.33.123:40216 to 10.100.0.100:59018, Friday, May 07,2021 00:37:22
+    [Service blocked: ICMP_echo_req] from source 11.22.33.124, Friday, Jan 27,2012 19:50:27
     Mon, 2008-05-19 21:45:44 - TCP Packet - Source:58.217.142.219,6000 Destination:86.143.11.178,1433 - [DOS]
         (older DG834 / FVS models)
 
@@ -11,8 +12,11 @@
 server answering spoofed SYNs); the destination is not logged. The protocol and TCP flags
 follow from the attack name (SYN/ACK Scan -> TCP SYN+ACK, ICMP Scan -> ICMP, a name with UDP
 -> UDP, otherwise "IP": not stated). Attacks are "block" (the router dropped them); "LAN access
-from remote" is a port-forwarded connection the router let in ("allow"). ARP attacks are
-layer 2 and give no event. Router times are local: the reporter's zone.
+from remote" is a port-forwarded connection the router let in ("allow"). "Service blocked" is a
+packet a Block Services rule dropped (a ping to the WAN, or a LAN PC's outbound service): only
+the source is logged; ICMP when the service name says so, else "IP". ARP attacks, "[Access
+Control]" (devices by MAC), site/keyword blocks (a web address, not a packet) and logins are
+not connection alerts and give no event. Router times are local: the reporter's zone.
 """
 
 from __future__ import annotations
@@ -46,6 +50,10 @@ _OLD = lazy(
     r"Source: ?(?P<src>[\d.]+),?(?P<sport>\d+)? Destination: ?(?P<dst>[\d.]+),?(?P<dport>\d+)?"
     r"(?: - \[(?P<what>[^\]]*)\])?"
 )
+_SERVICE = lazy(
+    r"\[[Ss]ervice blocked: (?P<name>[^\]]*)\] from source:? (?P<src>\d{1,3}(?:\.\d{1,3}){3}|[0-9a-f]*:[0-9a-f:.]+)",
+    re.IGNORECASE,
+)
 _DATE_RE = lazy(_DATE)
 _FLAG_WORDS = ("SYN", "ACK", "FIN", "RST", "PSH", "URG")
 
@@ -66,6 +74,7 @@ class NetgearParser:
             or "[DOS " in line
             or "[LAN access from remote]" in line
             or " Packet - Source:" in line
+            or "ervice blocked: " in line
         )
 
     def parse(self, line: str, ctx: ParseContext) -> list[ProbeEvent] | None:
@@ -88,6 +97,8 @@ class NetgearParser:
                     "allow",
                 )
             ]
+        if "ervice blocked: " in line:
+            return self._service(line, ctx)
         match = _OLD.search(line)
         if match is None:
             return None
@@ -122,6 +133,14 @@ class NetgearParser:
         event = self._event(line, ctx, match.end(), src, sport, None, None, proto, "block")
         event.tcp_flags = flags
         return [event]
+
+    def _service(self, line: str, ctx: ParseContext) -> list[ProbeEvent] | None:
+        match = _SERVICE.search(line)
+        if match is None:
+            return None
+        name = match.group("name").upper()
+        proto = "ICMP" if "ICMP" in name or "PING" in name else "IP"
+        return [self._event(line, ctx, match.end(), match.group("src"), None, None, None, proto, "block")]
 
     def _event(self, line, ctx, after, src, sport, dst, dport, proto, action):  # type: ignore[no-untyped-def]
         date = _DATE_RE.search(line, after)

@@ -7,8 +7,9 @@ or pflogd lines forwarded through syslog as `pf:`).
         2001:db8::1.547: UDP, length 32
     ... rule 2/0(match): pass in on em0: 192.0.2.7.1234 > 198.51.100.2.80: Flags [S], seq 0, ...
 
-tcpdump writes `address.port`; TCP always shows its flags, so a line with ports and no flags
-is UDP. With `-v`, pf's header (`(tos 0x0, ttl 64, ... proto TCP (6), ...)`) may end the line and
+tcpdump writes `address.port`; TCP always shows its flags (`Flags [S]`, old `S 1:1(0)`, also
+when -vv puts `[tcp sum ok]` after them or the snap length cut the header: `S [|tcp]`), so a
+line with ports and no flags is UDP. With `-v`, pf's header (`(tos 0x0, ttl 64, ... proto TCP (6), ...)`) may end the line and
 the packet follow on the next line (`pf:` through syslog, bare from tcpdump); the header is
 kept in ctx.state until then. `tcpdump -tt` times (seconds since 1970) are read too.
 """
@@ -27,9 +28,14 @@ _RULE = lazy(
     r"(?P<action>block|pass|match|scrub|nat|rdr|binat) (?P<dir>in|out) on (?P<iface>[\w.-]+):"
 )
 _PACKET = lazy(r"(?:^|[\s)])(?P<src>[0-9A-Fa-f:.]+) > (?P<dst>[0-9A-Fa-f:.]+): (?P<rest>.*)")
-# old tcpdump: `S 123:123(0) win`, `P 7408:7677(269) ack 1773 win`, `. ack 1 win`
-_OLD_FLAGS = lazy(r"([SFRPUEW.]+) (?:\d+:\d+\(\d+\)(?: (ack) \d+)?|(ack) \d+)")
-_NEW_FLAGS = lazy(r"Flags \[([SFRPUEW.]+)\]")
+# old tcpdump: `S 123:123(0) win`, `P 7408:7677(269) ack 1773 win`, `. ack 1 win`, and with
+# -vv or a short snap length `S [tcp sum ok] 123:123(0)`, `S [bad tcp cksum 1!] ...`, `S [|tcp]`
+_OLD_FLAGS = lazy(
+    r"([SFRPUEW.]+) (?:\[(?:tcp sum ok|bad tcp cksum [^\]]*)\] )?"
+    r"(?:\d+:\d+\(\d+\)(?: (ack) \d+)?|(ack) \d+|\[\|tcp\]|win \d)"
+)
+# new tcpdump: `Flags [S]`, `Flags [S.]`, and `Flags [none]` for a NULL scan (no flags set)
+_NEW_FLAGS = lazy(r"Flags \[([SFRPUEW.]+|none)\]")
 _HEADER_PROTO = lazy(r"proto (\w+) \(\d+\)")
 _ACTIONS: dict[str, Action] = {"block": "block", "pass": "allow"}
 _STATE_KEY = "pflog.pending"
@@ -80,7 +86,7 @@ class PflogParser:
         flags = None
         word = rest.split(None, 1)[0].rstrip(",").lower() if rest else ""
         if flags_match is not None:
-            flags = flags_match.group(1).replace(".", "A")
+            flags = flags_match.group(1).replace(".", "A").replace("none", "")
             if flags_match.lastindex and flags_match.lastindex > 1:  # old style ` ack N`
                 flags += "" if "A" in flags else "A"
             proto = "TCP"

@@ -17,6 +17,7 @@ from probewatch.parsers import (
     checkpoint,
     cisco_asa,
     cisco_ios,
+    desktop_firewalls,
     dlink,
     draytek,
     dshield,
@@ -59,6 +60,7 @@ HOST_AND_ROUTER: list[Parser] = [
     portsentry.PARSER,
     dshield.PARSER,
     mikrotik.PARSER,
+    desktop_firewalls.PARSER,
 ]
 
 # --- enterprise formats (Parsers B: append `module.PARSER,` lines here) ---------------------

@@ -7,7 +7,8 @@ Every parser should build its events with `make_event`, which validates what it 
     masked (X.X.X.X, 203.0.x.x), which becomes None (see optional_ip).
   * ports: 0..65535, or None for "", "-", "*"; anything else raises LineRejected("bad-port").
   * protocol: a name or IANA number becomes upper case ("tcp"/"6" -> "TCP", "ipv6-icmp"/"58"
-    -> "ICMPV6"); ports of port-less protocols (ICMP...) are dropped.
+    -> "ICMPV6"); a number without a name stays the decimal number ("162"); ports of
+    port-less protocols (ICMP...) are dropped.
   * TCP flags: any order/spelling ("S", "SA", "syn ack", "ACK PSH") becomes the full names,
     upper case, sorted alphabetically and space-separated ("ACK SYN"), or None.
   * action: a firewall's word for what it did becomes "block" / "allow" / "unknown".
@@ -143,10 +144,14 @@ PORTLESS = frozenset({"ICMP", "ICMPV6", "IGMP", "GRE", "ESP", "AH", "OSPF", "VRR
 
 @lru_cache(maxsize=256)
 def proto(text: str | int) -> str:
-    """Upper-case protocol name from a name or IANA number ("PROTO-<n>" if unnamed)."""
+    """Upper-case protocol name from a name or IANA number; a number IANA gives no name we
+    use stays the decimal number ("162"), as devices write it (tcpdump's `ip-proto-162` and
+    a `PROTO-162` spelling become "162" too)."""
     word = str(text).strip().upper()
     if word.isdigit():
-        return _PROTO_NUMBERS.get(str(int(word)), f"PROTO-{int(word)}")
+        return _PROTO_NUMBERS.get(str(int(word)), str(int(word)))
+    if word.startswith(("PROTO-", "IP-PROTO-")) and word.rpartition("-")[2].isdigit():
+        return proto(word.rpartition("-")[2])
     return _PROTO_ALIASES.get(word, word)
 
 

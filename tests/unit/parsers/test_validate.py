@@ -47,7 +47,10 @@ def test_protocols() -> None:
     assert validate.proto("ipv6-icmp") == "ICMPV6"
     assert validate.proto("ICMPv6") == "ICMPV6"
     assert validate.proto("58") == "ICMPV6"
-    assert validate.proto("253") == "PROTO-253"
+    assert validate.proto("253") == "253"  # unassigned: the decimal number, as written
+    assert validate.proto("0162") == "162"
+    assert validate.proto("ip-proto-162") == "162"
+    assert validate.proto("PROTO-162") == "162"
 
 
 def test_flags() -> None:
