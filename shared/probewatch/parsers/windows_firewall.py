@@ -6,8 +6,10 @@
 
 The `#Fields:` line is remembered in ctx.state, so columns follow whatever the header says;
 without a header the default column order above is assumed. Times are local (`#Time Format:
-Local`), i.e. in the reporter's zone. DROP is "block", ALLOW is "allow"; other actions
-(INFO-EVENTS-LOST, OPEN, CLOSE...) give no event.
+Local`), i.e. in the reporter's zone. DROP is "block", ALLOW is "allow"; Windows XP / 2003
+logged connections instead: OPEN (this computer opened one), OPEN-INBOUND (one was let in)
+and CLOSE (one ended) are connections the firewall let through, "allow" (OPEN-INBOUND
+"in"). INFO-EVENTS-LOST gives no event.
 """
 
 from __future__ import annotations
@@ -39,7 +41,9 @@ DEFAULT_FIELDS = [
     "path",
 ]
 _ROW = lazy(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [A-Z-]+ ")
-_ACTIONS: dict[str, Action] = {"DROP": "block", "ALLOW": "allow"}
+_ACTIONS: dict[str, Action] = {
+    "DROP": "block", "ALLOW": "allow", "OPEN": "allow", "OPEN-INBOUND": "allow", "CLOSE": "allow",
+}  # fmt: skip
 _STATE_KEY = "windows_firewall.fields"
 
 
@@ -50,7 +54,9 @@ class WindowsFirewallParser:
         if line.startswith("#") or _ROW.match(line) is not None:
             return True
         # Rows of a log whose #Fields: header puts the columns in another order.
-        return line[:1].isdigit() and (" DROP " in line or " ALLOW " in line)
+        return line[:1].isdigit() and (
+            " DROP " in line or " ALLOW " in line or " OPEN" in line or " CLOSE " in line
+        )
 
     def parse(self, line: str, ctx: ParseContext) -> list[ProbeEvent] | None:
         if line.startswith("#"):
@@ -62,7 +68,7 @@ class WindowsFirewallParser:
         row = {name: values[i] for name, i in columns.items() if i < len(values)}
         action = _ACTIONS.get(row.get("action", ""))
         if action is None:
-            return [] if row.get("action") in ("INFO-EVENTS-LOST", "OPEN", "CLOSE") else None
+            return [] if row.get("action") == "INFO-EVENTS-LOST" else None
         time = timestamps.parse_iso(f"{row.get('date')} {row.get('time')}", ctx)
         flags = row.get("tcpflags")
         proto = row.get("protocol", "IP")
@@ -80,7 +86,9 @@ class WindowsFirewallParser:
                 proto_name=proto,
                 action_word=action,
                 flags=None if flags in (None, "-") else flags,
-                direction=validate.direction(row.get("path")),  # RECEIVE / SEND / FORWARD
+                # RECEIVE / SEND / FORWARD; XP's logs have no path, OPEN-INBOUND says it
+                direction=validate.direction(row.get("path"))
+                or ("in" if row.get("action") == "OPEN-INBOUND" else None),
             )
         ]
 

@@ -13,6 +13,8 @@ is "IP" (not stated) rather than a guess from the port. The action comes from `n
 (ACCESS BLOCK / DROP / FORWARD...), else `msg`, else `action`. IDP lines carry evidence
 "ids". Time: `time="..."` when present (local, the reporter's zone), else the syslog
 envelope, whose year USG FLEX writes after the clock (`May 22 17:24:08 2026 host`).
+Older ZyNOS devices (ZyWALL 2/5/35, Prestige) write pipe-separated entries or a filter log:
+see zynos.py.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import re
 from datetime import datetime
 
 from probewatch.model import ProbeEvent
-from probewatch.parsers import timestamps, validate
+from probewatch.parsers import timestamps, validate, zynos
 from probewatch.parsers.base import ParseContext
 from probewatch.parsers.kv import parse_kv
 from probewatch.parsers.patterns import lazy
@@ -49,9 +51,13 @@ class ZyxelParser:
         self._times = timestamps.HeaderTimes()
 
     def can_parse(self, line: str) -> bool:
-        return 'src="' in line and 'dst="' in line and ('note="' in line or "devID=" in line)
+        if 'src="' in line:
+            return 'dst="' in line and ('note="' in line or "devID=" in line)
+        return zynos.looks_like(line)  # older ZyNOS: pipe-separated, or the filter log
 
     def parse(self, line: str, ctx: ParseContext) -> list[ProbeEvent] | None:
+        if 'src="' not in line:
+            return zynos.parse(line, ctx, self._times.leading(line, ctx)[0])
         fields = parse_kv(line)
         category = fields.get("cat", "").lower()
         if category and category not in _TRAFFIC_CATEGORIES or not fields.get("src"):
