@@ -3,7 +3,10 @@
 Contract (DESIGN.md): `probewatch parse --json FILE...` (`-` = stdin) prints one JSON object
 per event with `input` (the path as given) plus the ProbeEvent fields; `--tz ZONE` is the
 zone for times written without one; `--stats` prints counts instead. Text with no firewall
-lines prints nothing and exits 0. Exit 2 when a file cannot be read or the zone is unknown.
+lines prints nothing on stdout and exits 0. Exit 2 when a file cannot be read or the zone is
+unknown. Whatever was skipped is said on stderr, per input: lines read, understood, rejected
+(by reason) and not understood (with the first few), and an empty or binary input as such.
+`--stats` counts what `--json` prints: both run the same parse (probewatch.parsers).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, BinaryIO
 
+from probewatch.event_lines import input_json, json_lines
 from probewatch.parsers import ParseResult, parse_lines, parse_text
 from probewatch.parsers.registry import PARSERS
 from probewatch.parsers.timestamps import resolve_zone
@@ -64,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         # reference cycles: the cyclic collector would only rescan them, again and again.
         gc.disable()
         try:
-            result = _parse_file(path, zone, keep_events=not args.stats)
+            result, size, binary = _parse_file(path, zone, keep_events=not args.stats)
         except OSError as exc:
             print(f"probewatch parse: {path}: {exc.strerror or exc}", file=sys.stderr)
             status = 2
@@ -72,17 +76,52 @@ def run(args: argparse.Namespace) -> int:
         finally:
             gc.enable()
         seconds += time.perf_counter() - started
-        total.extend(result)
         if not args.stats:
             try:
-                for event in result.events:
-                    out.write(json.dumps(event.to_json(input=path, line=event.line_no)) + "\n")
+                _write_events(out, result, path)
             except BrokenPipeError:  # `probewatch parse ... | head`: the reader has enough
                 sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keep exit quiet
                 return status
+        result.events = []  # written: let them go before the next file
+        total.extend(result)
+        print(skipped_summary(path, result, size, binary), file=sys.stderr)
     if args.stats:
         _print_stats(total, seconds, as_json=args.json)
     return status
+
+
+def _write_events(out: Any, result: ParseResult, path: str) -> None:
+    """The events as `--json` lines, a thousand to a write."""
+    path_json = input_json(path)
+    events = result.events
+    for begin in range(0, len(events), 1000):
+        out.write("".join(json_lines(events[begin : begin + 1000], path_json)))
+
+
+def skipped_summary(path: str, result: ParseResult, size: int, binary: bool) -> str:
+    """What stderr says about one input: how many lines were read, understood, rejected
+    (by reason) and not understood, with the first few not understood."""
+    label = "stdin" if path == "-" else path
+    if size == 0:
+        return f"probewatch parse: {label}: empty input, nothing to parse"
+    rejected = result.rejected_by_reason()
+    text = (
+        f"probewatch parse: {label}: {result.lines:,} lines read, {result.understood:,} "
+        f"understood ({result.event_count:,} events), "
+        f"{sum(rejected.values()):,} rejected"
+        + (
+            " (" + ", ".join(f"{k} {v:,}" for k, v in sorted(rejected.items())) + ")"
+            if rejected
+            else ""
+        )
+        + f", {result.unrecognised:,} not understood"
+    )
+    if binary and not result.understood:
+        text += " (this looks like binary data, not a text log: compressed or an image?)"
+    for line_no, line in result.unrecognised_examples:
+        shown = line if len(line) <= 160 else line[:157] + "..."
+        text += f"\n  not understood, line {line_no}: {shown!r}"[: 200 + 30]
+    return text
 
 
 # A plain log file is read and split this much at a time: a 50 MB log is never held whole
@@ -91,32 +130,49 @@ def run(args: argparse.Namespace) -> int:
 CHUNK = 1 << 16
 
 
-def _parse_file(path: str, zone: Any, keep_events: bool) -> ParseResult:
-    """The parse of one input: an email's texts, or a log file's lines (OSError if it
-    cannot be read)."""
+def _parse_file(path: str, zone: Any, keep_events: bool) -> tuple[ParseResult, int, bool]:
+    """(the parse of one input, its size as far as known (0: empty), whether its start
+    looks binary): an email's texts, or a log file's lines (OSError if it cannot be read)."""
     if path == "-":
-        return _parse_data(path, sys.stdin.buffer.read(), zone, keep_events)
+        data = sys.stdin.buffer.read()
+        return _parse_data(path, data, zone, keep_events), len(data), _binary(data[:CHUNK])
     with open(path, "rb") as handle:
         head = handle.read(CHUNK)
-        stripped = head.lstrip()
-        if (
-            path.lower().endswith(".eml")
-            or stripped[:40].lower().startswith(_MAIL_HEADERS)
-            or (len(stripped) < 40 and len(head) == CHUNK)  # cannot tell yet: read it all
-            or head.startswith((b"\xff\xfe", b"\xfe\xff"))
-        ):
-            return _parse_data(path, head + handle.read(), zone, keep_events)
-        try:
-            return parse_lines(
-                _log_lines(handle, head),
-                tz=zone,
-                check_age=False,
-                parsers=PARSERS,
-                keep_events=keep_events,
-            )
-        except UnicodeDecodeError:  # not UTF-8: _decode's Latin-1 for the whole file
-            handle.seek(0)
-            return _parse_data(path, handle.read(), zone, keep_events)
+        return _parse_handle(path, handle, head, zone, keep_events), len(head), _binary(head)
+
+
+def _binary(head: bytes) -> bool:
+    """Whether the start of an input is binary (NUL bytes or many control bytes), UTF-16
+    text aside."""
+    if not head or head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return False
+    controls = sum(head.count(bytes([c])) for c in (*range(0, 9), *range(14, 27), 127))
+    return b"\0" in head or controls * 20 > len(head)
+
+
+def _parse_handle(
+    path: str, handle: BinaryIO, head: bytes, zone: Any, keep_events: bool
+) -> ParseResult:
+    """The parse of a file whose first CHUNK bytes are `head`."""
+    stripped = head.lstrip()
+    if (
+        path.lower().endswith(".eml")
+        or stripped[:40].lower().startswith(_MAIL_HEADERS)
+        or (len(stripped) < 40 and len(head) == CHUNK)  # cannot tell yet: read it all
+        or head.startswith((b"\xff\xfe", b"\xfe\xff"))
+    ):
+        return _parse_data(path, head + handle.read(), zone, keep_events)
+    try:
+        return parse_lines(
+            _log_lines(handle, head),
+            tz=zone,
+            check_age=False,
+            parsers=PARSERS,
+            keep_events=keep_events,
+        )
+    except UnicodeDecodeError:  # not UTF-8: _decode's Latin-1 for the whole file
+        handle.seek(0)
+        return _parse_data(path, handle.read(), zone, keep_events)
 
 
 def _parse_data(path: str, data: bytes, zone: Any, keep_events: bool) -> ParseResult:
@@ -223,6 +279,8 @@ def _decode(data: bytes) -> str:
 def _print_stats(result: ParseResult, seconds: float, as_json: bool) -> None:
     stats: dict[str, Any] = {
         "lines": result.lines,
+        "understood": result.understood,
+        "unrecognised": result.unrecognised,
         "events": result.event_count,
         "formats": dict(sorted(result.formats.items())),
         "rejected": dict(sorted(result.rejected_by_reason().items())),

@@ -27,6 +27,7 @@ from datetime import datetime
 from probewatch.model import Action, ProbeEvent
 from probewatch.parsers import timestamps, validate
 from probewatch.parsers.base import LineRejected, ParseContext
+from probewatch.parsers.validate import is_plain_ipv4
 
 _FIELDS = re.compile(
     r"\bSRC=(?P<src>\S*) DST=(?P<dst>\S*) .*?\bPROTO=(?P<proto>\S+)"
@@ -44,6 +45,22 @@ _FAST = re.compile(
     rf"IN=(?P<in>\S*) OUT=(?P<out>\S*) (?:MAC=\S* )?SRC=(?P<src>{_IPV4}) DST=(?P<dst>{_IPV4}) "
     r"(?:\S+ )*?PROTO=(?P<proto>TCP|UDP|ICMP)(?![^ ])(?: SPT=(?P<spt>[0-9]{1,5}) DPT=(?P<dpt>[0-9]{1,5}))?"
     r"(?: WINDOW=[0-9]+ RES=0x[0-9a-fA-F]+ (?P<flags>(?:[A-Z]{3} )*)URGP=[0-9]*$)?"
+)
+# The commonest line of all, whole, in one pass: a BSD syslog time (its minute and its
+# second apart), a lower-case host, `kernel:`, the kernel's optional uptime stamp, the log
+# prefix, then _FAST. Only this shape: its time is the minute's start plus the seconds
+# (MinuteTimes), its action depends on the prefix alone, and the first IN= is _FAST's (no
+# `=` before it). Any other line, or any doubt, goes the way of the other dresses.
+_COMMON = re.compile(
+    r"(?P<minute>[A-Z][a-z]{2} [ 1-3][0-9] [0-2][0-9]:[0-5][0-9]:)(?P<second>[0-5][0-9]) "
+    r"[a-z][a-z0-9._-]*+ kernel:(?: *\[ *[0-9]+\.[0-9]+\])?(?P<prefix>[^=]*?)"
+    # _FAST, narrowed where it costs: addresses as digits and dots (is_plain_ipv4 checks
+    # them, from its cache), the fields before PROTO= as KEY=value words, possessive
+    # matching; whatever this leaves out goes to _FAST as before.
+    r"IN=(?P<in>\S*+) OUT=(?P<out>\S*+) (?:MAC=\S*+ )?SRC=(?P<src>[0-9.]{7,15}+) "
+    r"DST=(?P<dst>[0-9.]{7,15}+) (?:[A-Z]++=\S*+ )*?PROTO=(?P<proto>TCP|UDP|ICMP)(?![^ ])"
+    r"(?: SPT=(?P<spt>[0-9]{1,5}+) DPT=(?P<dpt>[0-9]{1,5}+))?"
+    r"(?: WINDOW=[0-9]++ RES=0x[0-9a-fA-F]++ (?P<flags>(?:[A-Z]{3} )*+)URGP=[0-9]*+$)?"
 )
 # What the prefix says was done: an EdgeOS/UniFi rule code (-D drop, -R reject, -A accept),
 # else a block word, else an allow word; also inside `DROP_INPUT`, `filter_IN_public_REJECT`.
@@ -71,11 +88,18 @@ class NetfilterParser:
         # What follows the envelope time up to IN= ("gw kernel: [UFW BLOCK] ") -> action:
         # one dict lookup for the lines of a run, which share it.
         self._tails: dict[str, Action] = {}
+        self._minutes = timestamps.MinuteTimes()
+        self._flags: dict[str, str | None] = {}  # _FAST's flag text -> the normalised flags
 
     def can_parse(self, line: str) -> bool:
         return "SRC=" in line and "IN=" in line
 
     def parse(self, line: str, ctx: ParseContext) -> list[ProbeEvent] | None:
+        common = _COMMON.match(line)
+        if common is not None:
+            events = self._common(line, common, ctx)
+            if events is not None:
+                return events
         start, time, action = self._envelope(line, ctx)
         fast = _fast_fields(line, start)
         if fast is not None:
@@ -89,26 +113,50 @@ class NetfilterParser:
             ]  # fmt: skip
         return self._slow(line, start, time, action)
 
-    def tally(self, line: str, ctx: ParseContext) -> tuple[datetime | None, ...] | None:
-        """The times of the events parse() returns, without building them (for counting):
-        the same checks, the same rejections. The common dress is checked here as
-        _fast_fields checks it (the action plays no part in a count); anything else is
-        parsed in full."""
-        time = self._times.leading(line, ctx)[0]
-        fast = _FAST.match(line, line.find("IN="))
-        if time is not None and fast is not None:
-            proto, spt, dpt, flags = fast.group("proto", "spt", "dpt", "flags")
-            if (flags is not None or proto != "TCP") and line.find(
-                "PROTO=", fast.end("dst")
-            ) + 6 == fast.start("proto"):
-                # _FAST allows 5 digits: above 65535 only when 5 digits compare above it
-                if spt is not None and (
-                    (len(spt) == 5 and spt > "65535") or (len(dpt) == 5 and dpt > "65535")
-                ):
-                    raise LineRejected("bad-port")
-                return (time,)
-        events = self.parse(line, ctx)
-        return None if events is None else tuple(event.time for event in events)
+    def _common(
+        self, line: str, common: re.Match[str], ctx: ParseContext
+    ) -> list[ProbeEvent] | None:
+        """The events of a _COMMON line: what _envelope and _fast_fields give, in one go;
+        None to leave the line to them (a date MinuteTimes cannot vouch for, a dress _FAST
+        takes but the checks must see)."""
+        minute, second, prefix, inside, outside, src, dst, proto, spt, dpt, flags = common.groups()
+        start = self._minutes.minute_start(minute, ctx)
+        if start is None or not (is_plain_ipv4(src) and is_plain_ipv4(dst)):
+            return None
+        if flags is None:
+            if proto == "TCP":
+                return None  # TCP flags not all where _FLAG would find them
+            if spt is None and line.startswith((" DPT=", " SPT="), common.end("proto")):
+                return None  # a port _FAST does not take: _FIELDS and make_event judge it
+        elif not flags:
+            flags = None
+        if line.find("PROTO=", common.end("dst")) + 6 != common.start("proto"):
+            return None  # an earlier PROTO= (in a word): _FIELDS takes the first
+        action = self._actions.get(prefix)
+        if action is None:
+            action = self._action(prefix, 0, len(prefix))
+        sport = dport = None
+        if spt is not None:
+            sport, dport = int(spt), int(dpt)
+            if sport > 65535 or dport > 65535:
+                raise LineRejected("bad-port")
+            if proto == "ICMP":  # checked, then dropped, as make_event does
+                sport = dport = None
+        if flags is not None:
+            names = self._flags.get(flags)
+            if names is None:
+                names = validate.tcp_flags(flags)
+                if len(self._flags) < 1024:
+                    self._flags[flags] = names
+            flags = names
+        return [
+            ProbeEvent(
+                start + timestamps.SECONDS[int(second)], src, sport, dst, dport, proto,
+                action, self.name, line, flags, None, None, None,
+                # as _direction(): IN= names where it arrived, OUT= where it left
+                ("forward" if outside else "in") if inside else ("out" if outside else None),
+            )
+        ]  # fmt: skip
 
     def _envelope(self, line: str, ctx: ParseContext) -> tuple[int, datetime | None, Action]:
         """(where IN= is, the envelope time, the action the log prefix names)."""
@@ -186,8 +234,8 @@ def _fast_fields(line: str, start: int) -> _FastFields | None:
     inside, outside, src, dst, proto, spt, dpt, flags = fast.groups()
     if flags is None and proto == "TCP":
         return None  # TCP flags not all where _FLAG would find them: the full path
-    if spt is None and line.startswith(" DPT=", fast.end("proto")):
-        return None  # DPT= without SPT=: _FIELDS takes it
+    if spt is None and line.startswith((" DPT=", " SPT="), fast.end("proto")):
+        return None  # DPT= without SPT=, or a port not in digits: _FIELDS takes it
     sport = dport = None
     if spt is not None:
         sport, dport = int(spt), int(dpt)

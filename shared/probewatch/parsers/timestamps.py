@@ -29,6 +29,8 @@ from probewatch.parsers.base import LineRejected, ParseContext
 FUTURE_TOLERANCE = timedelta(minutes=10)
 # The guidelines: never report anything older than 72 hours.
 MAX_AGE = timedelta(hours=72)
+# Years a time may have: four digits, as ISO-8601 (and every stored time) writes them.
+MIN_YEAR, MAX_YEAR = 1000, 9999
 
 MONTHS = {
     name: number
@@ -187,13 +189,15 @@ def build(
             year_n = int(year)
             if year_n < 100:
                 year_n += 2000
+            if not MIN_YEAR <= year_n <= MAX_YEAR:
+                return None  # `226-01-10T...Z` would be no ISO time the store can read
             return _to_utc(
                 year_n, int(month), int(day), int(hour), int(minute), int(second), micro, where
             )
         return _infer_year(
             ctx, int(month), int(day), int(hour), int(minute), int(second), micro, where
         )
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: 9999-12-31 23:59 -05:00 in UTC
         return None
 
 
@@ -322,6 +326,7 @@ _HEADER = re.compile(
 
 
 _SECONDS = [timedelta(seconds=n) for n in range(60)]
+SECONDS = _SECONDS  # n -> timedelta(seconds=n), for parsers adding seconds to a minute
 _SECOND_SPACE = {f"{n:02d} ": _SECONDS[n] for n in range(60)}  # "07 " -> 7 s
 
 

@@ -1,6 +1,6 @@
-"""The shortcuts of `probewatch parse --stats` must count exactly what the full parse keeps:
-parsers' `tally` (event times without events), the CLI reading a log a chunk at a time,
-and patterns compiled on first use."""
+"""`probewatch parse --stats` must count exactly what the full parse keeps (one code path:
+events are built, then kept or only counted), the CLI reading a log a chunk at a time must
+see the lines a whole-text read sees, and patterns compiled on first use behave as compiled."""
 
 from __future__ import annotations
 
@@ -85,11 +85,23 @@ def test_counting_gives_what_the_full_parse_keeps(source: str, received: datetim
     assert _summary(text, False, received) == kept
 
 
-def test_the_netfilter_tally_sees_every_check() -> None:
+def test_counting_sees_every_check_the_full_parse_makes() -> None:
     counted = parse_text("\n".join(_netfilter_lines()), keep_events=False)
-    # (SPT=x on UDP: the fast dress takes it as a port-less event, as parse() does)
-    assert counted.rejected_by_reason() == {"bad-port": 2, "bad-address": 1, "bad-time": 1}
-    assert counted.event_count == len(parse_text("\n".join(_netfilter_lines())).events) == 9
+    # SPT=x on UDP is no port: rejected, as the general path (make_event) rejects it
+    assert counted.rejected_by_reason() == {"bad-port": 3, "bad-address": 1, "bad-time": 1}
+    assert counted.event_count == len(parse_text("\n".join(_netfilter_lines())).events) == 8
+
+
+def test_stats_count_what_json_prints(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "fw.log"
+    path.write_text("\n".join(_netfilter_lines() + _fixture_lines() + ["prose"]) + "\n")
+    assert main(["parse", "--json", str(path)]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert main(["parse", "--stats", "--json", str(path)]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["events"] == len(printed) > 8
+    assert sum(stats["formats"].values()) == len(printed)
+    assert stats["unrecognised"] >= 1  # "prose"
 
 
 @pytest.mark.parametrize(

@@ -216,6 +216,12 @@ def _netfilter_variants() -> list[str]:
         "Jan 14 10:00:02 gw kernel: DROP IN= OUT=eth0 ",
         "Jan 14 10:00:03 gw kernel: FWD IN=eth1 OUT=eth0 PHYSIN=eth1 ",
         "kernel: ACCEPT IN=eth0 OUT= XSRC=9.9.9.9 ",
+        # the whole-line shape (_COMMON): uptime stamps, rule codes, odd dates and hosts
+        "Jan  9 23:59:59 gw kernel: [ 1234.567890] [WAN_IN-default-D]IN=eth0 OUT= ",
+        "Jan 14 10:10:59 fw-1.lan kernel:[99.1] ACCEPT IN=eth0 OUT= MAC= ",
+        "Feb 30 10:00:01 gw kernel: DROP IN=eth0 OUT= ",
+        "Jan 14 10:00:01 Gw kernel: DROP IN=eth0 OUT= ",
+        "Jan 14 10:00:01 gw kernel: a=b IN=eth0 OUT= ",
     ]
     addresses = [
         ("203.0.113.7", "198.51.100.1"),
@@ -261,9 +267,14 @@ def test_netfilter_fast_path_equals_the_general_path(monkeypatch: pytest.MonkeyP
     from probewatch.parsers import netfilter
 
     lines = _netfilter_variants()
-    fast = [parse_text(line) for line in lines]
-    monkeypatch.setattr(netfilter, "_FAST", re.compile("(?!)"))  # never matches
-    slow = [parse_text(line) for line in lines]
+    fast = [parse_text(line, received_at=RECEIVED, check_age=False) for line in lines]
+    # each shortcut takes lines of its own (_COMMON the whole-line ones, _FAST the rest)
+    assert any(netfilter._COMMON.match(line) for line in lines)
+    assert any(netfilter._FAST.search(line) and not netfilter._COMMON.match(line) for line in lines)
+    never = re.compile("(?!)")
+    monkeypatch.setattr(netfilter, "_FAST", never)
+    monkeypatch.setattr(netfilter, "_COMMON", never)
+    slow = [parse_text(line, received_at=RECEIVED, check_age=False) for line in lines]
     for line, one, other in zip(lines, fast, slow, strict=True):
         assert [e.to_json() for e in one.events] == [e.to_json() for e in other.events], line
         assert one.rejected_by_reason() == other.rejected_by_reason(), line
