@@ -22,6 +22,7 @@ from typing import Any
 from probewatch.clock import frozen
 from probewatch.local import handlers
 from probewatch.local.moto_server import local_aws, sent_mail, sent_messages
+from probewatch.local.outcomes import count_outcomes, recorded_outcomes
 from probewatch.model import iso_z
 
 REPO = Path(__file__).resolve().parents[3]
@@ -52,9 +53,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not args.emails.is_dir():
+        print(f"probewatch demo: --emails {args.emails}: no such folder", file=sys.stderr)
+        return 2
     emails = sorted(args.emails.glob("*.eml"))
     if not emails:
-        print(f"no .eml files in {args.emails}", file=sys.stderr)
+        print(
+            f"probewatch demo: no .eml files in {args.emails} "
+            "(save each email from your mail client as a .eml file there)",
+            file=sys.stderr,
+        )
         return 2
     raws = [path.read_bytes() for path in emails]
     _quiet_logs()
@@ -71,10 +79,15 @@ def run(args: argparse.Namespace) -> int:
         if not args.live:
             _start_fixture_servers(stack)
         _register_reporters(local.table_name, args.emails, raws)
-        summary = _drive(local, emails, raws, start)
+        with recorded_outcomes() as outcomes:
+            summary = _drive(local, emails, raws, start)
         messages = sent_messages(since=earlier)
+    summary.update(count_outcomes(outcomes))
     reporters = {r.lower() for r in summary.pop("_reporters")}
     _show(messages, reporters, quiet=args.quiet)
+    for path in emails:
+        outcome = outcomes.get(f"raw/{path.stem}")
+        print(outcome.line(path.name) if outcome else f"{path.name}: not ingested (see the DLQ)")
     summary["reports_sent"] = sum(1 for to, _ in messages if not _to_reporter(to, reporters))
     summary["digests_sent"] = sum(
         1 for to, raw in messages if _to_reporter(to, reporters) and "digest" in raw.lower()[:2000]
