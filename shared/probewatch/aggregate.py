@@ -47,7 +47,8 @@ CLOSABLE = frozenset({"sent", "undeliverable", "cancelled", "not-reported"})
 
 def mask_destination(ip: str | None, octets: int) -> str | None:
     """The destination as a report shows it: IPv4 with its lower `octets` (2 or 3) zeroed,
-    IPv6 cut to its /48; e.g. `205.152.0.0 (masked)`, `2001:db8:1::/48 (masked)`.
+    IPv6 cut to its /48, both with the prefix length a desk reads: `205.152.0.0/16 (masked)`,
+    `203.0.0.0/8 (masked)`, `2001:db8:1::/48 (masked)`.
 
     Bad input: None, or text that is not an address, gives None (never the raw text, which
     could reveal the reporter); an `octets` outside 2..3 masks 3 (the more private choice).
@@ -60,7 +61,7 @@ def mask_destination(ip: str | None, octets: int) -> str | None:
         return f"{network} (masked)"
     hidden = octets if octets in (2, 3) else 3
     network = ipaddress.ip_network(f"{address}/{32 - 8 * hidden}", strict=False)
-    return f"{network.network_address} (masked)"
+    return f"{network.with_prefixlen} (masked)"
 
 
 def make_incident_id(src_ip: str, opened_at: datetime) -> str:

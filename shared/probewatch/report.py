@@ -1,7 +1,10 @@
 """The abuse report: one plain-text, US-ASCII message per source IP.
 
 Follows the port-probe reporting guidelines (polite, factual, UTC to the second, destination
-masked, no HTML, no attachments). Only parsed fields of the incident reach the text; every
+masked, no HTML, no attachments). The one exception is asked for by the desk itself: a
+mailbox or domain that opted in to XARF gets multipart/mixed, the same text/plain part first
+and the XARF v4 JSON (probewatch.xarf) as a 7bit attachment. Only parsed fields of the
+incident reach the text; every
 value is stripped of control characters and folded to ASCII, and every address is validated
 before it becomes a header, so nothing a stranger wrote can inject a header or a MIME part.
 """
@@ -22,11 +25,13 @@ from probewatch.clock import utcnow
 from probewatch.config import SendSettings
 from probewatch.errors import ProbewatchError
 from probewatch.model import Contact, EvidenceLine, Incident, Reporter, parse_iso
+from probewatch.optouts import HOW_TO_OPT_OUT
 
 WIDTH = 72
 # A report that lists thousands of lines helps nobody; first/last seen and the count remain.
 MAX_EVIDENCE_LINES = 100
 INCIDENT_ID_RE = re.compile(r"PW-\d{8}-[0-9a-f]{8}")
+JUDGED = "How the evidence was judged:"
 
 _ADDRESS_RE = re.compile(
     r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
@@ -93,9 +98,15 @@ def subject_for(incident: Incident) -> str:
 
 
 def render_report(
-    incident: Incident, contact: Contact, settings: SendSettings, reporters: list[Reporter]
+    incident: Incident,
+    contact: Contact,
+    settings: SendSettings,
+    reporters: list[Reporter],
+    *,
+    xarf: bool = False,
 ) -> EmailMessage:
-    """The message for `contact` about `incident`; raises InvalidAddress for a bad mailbox."""
+    """The message for `contact` about `incident`; raises InvalidAddress for a bad mailbox.
+    `xarf`: the mailbox opted in to the XARF attachment (attached when a valid one exists)."""
     to_addr = validate_address(contact.email)
     sender = validate_address(settings.sender_address)
     reply_to = validate_address(settings.reply_to_address)
@@ -113,7 +124,30 @@ def render_report(
     )
     msg["X-Probewatch-Incident"] = clean_text(incident.incident_id, 40)
     msg.set_content(report_text(incident, reporters), charset="us-ascii", cte="7bit")
+    if xarf:
+        _attach_xarf(msg, incident, clean_text(settings.sender_name, 60), reply_to)
     return msg
+
+
+def _attach_xarf(msg: EmailMessage, incident: Incident, sender_name: str, contact: str) -> None:
+    from probewatch.xarf import attachment_name, xarf_json, xarf_report
+
+    document = xarf_report(
+        incident, sender_name=sender_name, contact=contact, judged=evidence_judgement(incident)
+    )
+    if document is None:
+        return  # no schema-valid copy (no source port, unknown protocol): plain text only
+    # add_attachment turns the single text part into multipart/mixed, text/plain first.
+    msg.add_attachment(
+        xarf_json(document).encode("ascii"),
+        maintype="application",
+        subtype="json",
+        cte="7bit",
+        filename=attachment_name(clean_text(incident.incident_id, 40)),
+    )
+    # A fixed boundary per message keeps the bytes reproducible (golden files, retries).
+    tag = hashlib.sha256(f"{incident.incident_id}\0{msg['To']}".encode()).hexdigest()[:24]
+    msg.set_boundary(f"=_probewatch_{tag}")
 
 
 def report_text(incident: Incident, reporters: list[Reporter]) -> str:
@@ -140,6 +174,7 @@ def report_text(incident: Incident, reporters: list[Reporter]) -> str:
     note = _evidence_note(incident)
     if note:
         parts.append(_wrap(note))
+    parts.append(_wrap(f"{JUDGED} {evidence_judgement(incident)}."))
     parts.append(
         _wrap(
             "All times are UTC. Destination addresses are masked to protect the privacy of "
@@ -153,6 +188,13 @@ def report_text(incident: Incident, reporters: list[Reporter]) -> str:
             f"{clean_text(incident.incident_id, 40)} in the subject."
         )
     )
+    parts.append(
+        _wrap(
+            "Reply LOOKUP for this incident's full record and history, or XARF ON to get "
+            "future reports with a machine-readable XARF copy attached."
+        )
+    )
+    parts.append(HOW_TO_OPT_OUT)
     parts.append(_closing(n_reporters, reporters))
     parts.append(
         _wrap(
@@ -195,10 +237,21 @@ def _endpoint(ip: str, port: int | None) -> str:
 
 
 def _masked(value: str | None) -> str:
+    """`203.0.0.0/8 (masked)`: the prefix says how much is hidden. A destination stored before
+    the aggregate wrote prefixes gets the widest prefix its zero bits allow, always true."""
     if not value:
         return "(not logged)"
-    text = clean_text(value, 60)
-    return text if text.endswith("(masked)") else f"{text} (masked)"
+    text = clean_text(value, 60).removesuffix("(masked)").strip()
+    if "/" not in text:
+        try:
+            address = ipaddress.ip_address(text)
+        except ValueError:
+            return f"{text} (masked)"
+        bits = address.max_prefixlen
+        zeros = (int(address) & -int(address)).bit_length() - 1 if int(address) else bits
+        length = max(bits - zeros, 8 if bits == 32 else 16)
+        text = f"{address}/{(length + 7) // 8 * 8}" if bits == 32 else f"{address}/{length}"
+    return f"{text} (masked)"
 
 
 def _evidence_columns(line: EvidenceLine) -> list[str]:
@@ -303,3 +356,37 @@ def _spoofable(line: EvidenceLine) -> bool:
     proto = (line.proto or "").upper()
     flags = set((line.tcp_flags or "").upper().replace(",", " ").split())
     return proto == "UDP" or (proto == "TCP" and flags <= {"SYN"})
+
+
+def evidence_judgement(incident: Incident) -> str:
+    """One line: how the evidence was judged (events, reporters, spoofability, why reported).
+
+    Read from the aggregate's decision (decision_code, and the evidence label), never decided
+    again here: the rules live in evidence.py."""
+    lines = incident.evidence_lines
+    count = max(incident.event_count, len(lines))
+    n = max(len(incident.reporters), 1)
+    events = f"{count} {'event' if count == 1 else 'events'}"
+    facts = f"{events} from {n} {'reporter' if n == 1 else 'independent reporters'}"
+    if incident.evidence == "established":
+        return f"not spoofable (a completed TCP handshake): {facts}"
+    if incident.evidence == "ids":
+        return f"not spoofable (an IDS matched the payload): {facts}"
+    spoofable = bool(lines) and all(_spoofable(line) for line in lines)
+    kind = "spoofable (lone SYN/UDP packets)" if spoofable else "mixed traffic"
+    code = incident.decision_code
+    if code == "corroborated-reporters":
+        return f"{kind}, corroborated by {n} independent reporters ({events})"
+    if code == "corroborated-volume":
+        ports = len({line.dst_port for line in lines if line.dst_port is not None})
+        minutes = len({line.time[:16] for line in lines if line.time})
+        return (
+            f"{kind}, corroborated by volume: {facts} over {ports} destination "
+            f"{'port' if ports == 1 else 'ports'} and {minutes} "
+            f"{'minute' if minutes == 1 else 'distinct minutes'}"
+        )
+    if code == "strong-evidence":
+        return f"not spoofable: {facts}"
+    # A code evidence.py may add later: say it as it is, in the aggregate's own words.
+    named = clean_text(code.replace("-", " "), 40) if code else "no verdict recorded"
+    return f"{kind}, {named}: {facts}"

@@ -2,12 +2,18 @@
 
 The send function runs this on every message before SES sees it (a report that breaks a
 rule is not sent), and the tests run it on every message the demo sent.
+
+A report is one text/plain part. The only other shape allowed, and only with `allow_xarf`
+(the mailbox opted in), is multipart/mixed of exactly two parts: that same text/plain part
+first, then one 7bit application/json attachment `xarf-<incident>.json` holding a XARF
+connection/port_scan document about the subject's source IP and no other address.
 """
 
 from __future__ import annotations
 
 import email
 import ipaddress
+import json
 import re
 from collections.abc import Iterable
 from email.message import Message
@@ -32,11 +38,13 @@ PROSE_WIDTH = 72
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
-def report_violations(raw: bytes, forbidden: Iterable[str] = ()) -> list[str]:
+def report_violations(
+    raw: bytes, forbidden: Iterable[str] = (), *, allow_xarf: bool = False
+) -> list[str]:
     """Every rule `raw` breaks, as sentences (empty when it is a good report).
 
     `forbidden` are strings that must not appear anywhere (the addresses of reporters who did
-    not opt in to being named).
+    not opt in to being named). `allow_xarf`: the XARF attachment is allowed (see above).
     """
     problems: list[str] = []
     if any(byte > 127 or byte == 0 for byte in raw):
@@ -46,6 +54,14 @@ def report_violations(raw: bytes, forbidden: Iterable[str] = ()) -> list[str]:
     problems += [f"contains {item!r}" for item in forbidden if item and item.lower() in lowered]
     msg = email.message_from_bytes(raw, policy=default)
     problems += _header_problems(msg)
+    top = msg
+    if allow_xarf and msg.get_content_type() == "multipart/mixed":
+        parts = list(msg.iter_parts())
+        if len(parts) != 2:
+            problems.append(f"multipart/mixed with {len(parts)} parts, not text + XARF")
+            return problems
+        msg = parts[0]
+        problems += _xarf_problems(parts[1], str(top.get("Subject", "")))
     if msg.is_multipart() or msg.get_content_type() != "text/plain":
         problems.append(f"not a single text/plain part ({msg.get_content_type()})")
         return problems
@@ -58,9 +74,43 @@ def report_violations(raw: bytes, forbidden: Iterable[str] = ()) -> list[str]:
     body = msg.get_content()
     if _HTML_RE.search(body):
         problems.append("body contains HTML")
-    match = SUBJECT_RE.match(str(msg.get("Subject", "")))
+    match = SUBJECT_RE.match(str(top.get("Subject", "")))
     if match:
         problems += _body_problems(body, match.group("ip"))
+    return problems
+
+
+def _xarf_problems(part: Message, subject: str) -> list[str]:
+    """The second part: a 7bit JSON attachment, XARF connection/port_scan, about the source."""
+    problems = []
+    match = SUBJECT_RE.match(subject)
+    if part.get_content_type() != "application/json":
+        return [f"second part is {part.get_content_type()}, not the XARF application/json"]
+    if str(part.get("Content-Transfer-Encoding", "7bit")).lower() != "7bit":
+        problems.append("XARF part is not 7bit")
+    name = part.get_filename() or ""
+    if not match or name != f"xarf-{match.group('id')}.json":
+        problems.append(f"XARF attachment named {name!r}, not xarf-<incident>.json")
+    try:
+        document = json.loads(part.get_payload(decode=True) or b"")
+    except ValueError:
+        return [*problems, "XARF part is not JSON"]
+    if not isinstance(document, dict):
+        return [*problems, "XARF part is not a JSON object"]
+    if (document.get("category"), document.get("type")) != ("connection", "port_scan"):
+        problems.append("XARF part is not category connection / type port_scan")
+    if _HTML_RE.search(json.dumps(document)):
+        problems.append("XARF part contains HTML")
+    if "destination_ip" in document:
+        problems.append("XARF part names a destination address")
+    if match:
+        try:
+            source: IPAddress = ipaddress.ip_address(match.group("ip"))
+        except ValueError:
+            return problems
+        if document.get("source_identifier") != str(source):
+            problems.append("XARF source_identifier is not the subject's source IP")
+        problems += [f"XARF: {p}" for p in _address_problems(json.dumps(document), source)]
     return problems
 
 
@@ -129,6 +179,11 @@ def _address_problems(body: str, source: IPAddress) -> list[str]:
                 if not _is_masked(address):
                     problems.append(f"destination {address} is not masked enough")
                 continue
+            cidr = re.match(r"/(\d{1,3}) \(masked\)", after)
+            if cidr:  # "203.0.0.0/8 (masked)", "2001:db8:1::/48 (masked)"
+                if not _is_masked(address, int(cidr.group(1))):
+                    problems.append(f"destination {address}/{cidr.group(1)} is not masked enough")
+                continue
             cidr = re.match(r"/(\d{1,3})", after)
             if cidr and _network_holds(address, int(cidr.group(1)), source, after):
                 continue
@@ -136,10 +191,12 @@ def _address_problems(body: str, source: IPAddress) -> list[str]:
     return problems
 
 
-def _is_masked(address: IPAddress) -> bool:
+def _is_masked(address: IPAddress, length: int | None = None) -> bool:
+    """Lower 2 (or 3) octets hidden (IPv6: no more than the /48); a written prefix must not
+    claim to show more than that."""
     if address.version == 4:
-        return int(address) & 0xFFFF == 0  # lower 2 (or 3) octets hidden
-    return int(address) & ((1 << 80) - 1) == 0  # no more than the /48
+        return int(address) & 0xFFFF == 0 and (length is None or length <= 16)
+    return int(address) & ((1 << 80) - 1) == 0 and (length is None or length <= 48)
 
 
 def _network_holds(address: IPAddress, length: int, source: IPAddress, after: str) -> bool:
@@ -149,7 +206,7 @@ def _network_holds(address: IPAddress, length: int, source: IPAddress, after: st
         return False
     # "2001:db8:1::/48 (masked)" is a masked IPv6 destination, not a network name.
     if after.split(" ", 1)[-1].startswith("(masked)"):
-        return _is_masked(address)
+        return _is_masked(address, length)
     return source in network
 
 

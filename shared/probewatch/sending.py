@@ -4,6 +4,7 @@ Order of work, and why:
 1. load the incident; only a "queued" incident is sent (cancelled/closed ones are not);
 2. pick the first usable mailbox from contact_index on (suppressed, bounced and registry
    desks are skipped; RFC 2142 fallbacks are appended when the ranked contacts run out);
+   an opted-out network or domain gets none (code "opted-out", probewatch.desk_rules);
 3. claim `INC#<id>/SEND#<attempt>` with a conditional put BEFORE calling SES, so a
    redelivered SQS message finds the claim and sends nothing;
 4. take a slot under the per-mailbox and global daily caps (over cap: release the claim and
@@ -16,7 +17,7 @@ Order of work, and why:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,15 +27,17 @@ from botocore.exceptions import BotoCoreError, ClientError
 from probewatch.aws_clients import aws_client
 from probewatch.clock import utcnow
 from probewatch.config import SendSettings
+from probewatch.desk_rules import stop_if_opted_out, wants_xarf
 from probewatch.errors import AlreadyStored, ProbewatchError, StoreError
 from probewatch.mailbox_chain import extend_with_fallbacks, responsible_domain
+from probewatch.optouts import covering_mailbox
 from probewatch.model import Contact, Incident, Reporter, parse_iso
 from probewatch.observability import logger, metrics
 from probewatch.registry_desks import is_registry_desk
 from probewatch.report import InvalidAddress, render_report, validate_address
 from probewatch.report_rules import report_violations
 from probewatch.ses_mail import send_raw_email
-from probewatch.store import mailboxes
+from probewatch.store import desks, mailboxes
 from probewatch.store.incidents import IncidentChanged, get_incident, save_incident
 from probewatch.store.reporters import append_log, get_reporter
 
@@ -92,7 +95,11 @@ def send_incident(incident_id: str, attempt: int, settings: SendSettings) -> Sen
     if incident.status != "queued":
         return SendOutcome("not-queued", incident_id, attempt, detail=incident.status)
 
-    contact = choose_contact(incident, table)
+    # An opted-out network gets nothing, from any of its mailboxes (probewatch.optouts).
+    optouts = desks.list_optouts(table)
+    if stop_if_opted_out(table, incident, now, optouts):
+        return SendOutcome("opted-out", incident_id, attempt)
+    contact = choose_contact(incident, table, optouts)
     if contact is None:
         mark_undeliverable(table, incident, now, "no mailbox left that accepts reports")
         return SendOutcome("undeliverable", incident_id, attempt)
@@ -110,8 +117,10 @@ def send_incident(incident_id: str, attempt: int, settings: SendSettings) -> Sen
         raise SendDeferred("daily send cap reached", _until_next_day(now))
 
     reporters = _load_reporters(table, incident)
-    raw = render_report(incident, contact, settings, reporters).as_bytes()
-    problems = report_violations(raw, forbidden=[r.email for r in reporters if not r.identify])
+    xarf = wants_xarf(table, contact.email)  # the attachment only for desks that opted in
+    raw = render_report(incident, contact, settings, reporters, xarf=xarf).as_bytes()
+    anonymous = [r.email for r in reporters if not r.identify]
+    problems = report_violations(raw, forbidden=anonymous, allow_xarf=xarf)
     if problems:
         # A bug, never the abuse desk's problem: refuse to send rather than send a bad report.
         logger.error(
@@ -227,7 +236,9 @@ def update_incident(
     raise StoreError(f"incident {incident_id} kept changing; giving up for now")
 
 
-def choose_contact(incident: Incident, table_name: str) -> Contact | None:
+def choose_contact(
+    incident: Incident, table_name: str, optouts: Sequence[desks.OptOut] = ()
+) -> Contact | None:
     """The first mailbox from contact_index on that may be mailed; moves contact_index to it
     (saving the incident when the index or the chain changed, so a bounce finds the mailbox).
     None when the chain, fallbacks included, is exhausted."""
@@ -241,7 +252,7 @@ def choose_contact(incident: Incident, table_name: str) -> Contact | None:
             return None
         while index < len(incident.contacts):
             contact = incident.contacts[index]
-            refusal = mailbox_refusal(table_name, contact.email, domain)
+            refusal = mailbox_refusal(table_name, contact.email, domain, optouts)
             if refusal is None:
                 if index != incident.contact_index or len(incident.contacts) != known:
                     _move_to(table_name, incident, index)
@@ -261,14 +272,19 @@ def _move_to(table_name: str, incident: Incident, index: int) -> None:
     incident.version = update_incident(table_name, incident.incident_id, move).version
 
 
-def mailbox_refusal(table_name: str, email: str, responsible: str | None) -> str | None:
-    """Why `email` must not get a report ("invalid", "registry", "suppressed", "bounced"), or None."""
+def mailbox_refusal(
+    table_name: str, email: str, responsible: str | None, optouts: Sequence[desks.OptOut] = ()
+) -> str | None:
+    """Why `email` must not get a report ("invalid", "registry", "opted-out", "suppressed",
+    "bounced"), or None. An opted-out domain covers all its mailboxes, security@ included."""
     try:
         validate_address(email)
     except InvalidAddress:
         return "invalid"
     if is_registry_desk(email, responsible):
         return "registry"
+    if covering_mailbox(optouts, email):
+        return "opted-out"
     state = mailboxes.get_mailbox(table_name, email)
     if state is not None and state.suppressed:
         return "suppressed"

@@ -75,7 +75,7 @@ def test_a_corroborated_source_is_queued_once_after_the_quiet_period(stack: Loca
     incident = get_incident(table, _pointer(table, SRC) or "")
     assert incident is not None and incident.status == "open"
     assert incident.dst_ports == [22, 23, 80, 443] and incident.event_count == 4
-    assert incident.masked_destinations == ["24.60.0.0 (masked)"]
+    assert incident.masked_destinations == ["24.60.0.0/16 (masked)"]
     assert _state(table, SRC)[keys.GSI1SK] == "2026-11-25T09:03:00Z"  # due when quiet
     assert tracer.traced == []  # nothing final: no lookups
 

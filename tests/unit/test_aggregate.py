@@ -56,11 +56,11 @@ def at(minutes: float, **kw: Any) -> ProbeEvent:
 @pytest.mark.parametrize(
     ("ip", "octets", "expected"),
     [
-        ("205.152.37.4", 2, "205.152.0.0 (masked)"),
-        ("205.152.37.4", 3, "205.0.0.0 (masked)"),
-        ("205.152.37.4", 7, "205.0.0.0 (masked)"),  # nonsense asks for the more private mask
+        ("205.152.37.4", 2, "205.152.0.0/16 (masked)"),
+        ("205.152.37.4", 3, "205.0.0.0/8 (masked)"),
+        ("205.152.37.4", 7, "205.0.0.0/8 (masked)"),  # nonsense asks for the more private mask
         ("2001:db8:1234:5678::1", 2, "2001:db8:1234::/48 (masked)"),
-        ("::ffff:205.152.37.4", 2, "205.152.0.0 (masked)"),
+        ("::ffff:205.152.37.4", 2, "205.152.0.0/16 (masked)"),
         ("not an address", 2, None),  # never echo raw text
         (None, 2, None),
     ],
@@ -87,7 +87,7 @@ def test_summarize_fills_facts_masks_per_reporter_and_counts_filtered() -> None:
     assert incident.dst_ports == [22, 23]
     assert incident.protocols == ["TCP", "UDP"]
     assert incident.reporters == ["a@example.org", "b@example.net"]
-    assert incident.masked_destinations == ["205.0.0.0 (masked)", "205.152.0.0 (masked)"]
+    assert incident.masked_destinations == ["205.0.0.0/8 (masked)", "205.152.0.0/16 (masked)"]
     assert [line.reporter_no for line in incident.evidence_lines] == [1, 2, 1]
     assert incident.filtered == {"p2p": 1}
     assert incident.filtered_examples == {"p2p": "p2p line"}

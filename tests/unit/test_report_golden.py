@@ -36,7 +36,7 @@ def line(
     *,
     src: str = "45.155.205.12",
     sport: int | None = 51234,
-    dst: str | None = "203.0.0.0",
+    dst: str | None = "203.0.0.0/16 (masked)",
     dport: int | None = 23,
     proto: str = "TCP",
     flags: str | None = "SYN",
@@ -71,7 +71,12 @@ ALICE, BOB, CAROL = "alice@home.example", "bob@mail.example", "carol@corp.exampl
 
 CASES: dict[str, tuple[Incident, list[Reporter]]] = {
     "single_event": (
-        incident([line(0, flags="ACK PSH")], [ALICE], evidence="established"),
+        incident(
+            [line(0, flags="ACK PSH")],
+            [ALICE],
+            evidence="established",
+            decision_code="strong-evidence",
+        ),
         [Reporter(ALICE)],
     ),
     "many_events": (
@@ -82,6 +87,7 @@ CASES: dict[str, tuple[Incident, list[Reporter]]] = {
             ],
             [ALICE],
             evidence="ids",
+            decision_code="strong-evidence",
         ),
         [Reporter(ALICE)],
     ),
@@ -89,13 +95,14 @@ CASES: dict[str, tuple[Incident, list[Reporter]]] = {
         incident(
             [
                 line(0, reporter=1),
-                line(95, dst="198.51.0.0", dport=2323, reporter=2),
+                line(95, dst="198.51.0.0/16 (masked)", dport=2323, reporter=2),
                 line(
                     3600, dst="192.0.0.0 (masked)", dport=8080, reporter=3, flags=None, proto="UDP"
                 ),
             ],
             [ALICE, BOB, CAROL],
             evidence="mixed",
+            decision_code="corroborated-reporters",
         ),
         [Reporter(ALICE), Reporter(BOB, identify=True), Reporter(CAROL)],
     ),
@@ -107,6 +114,7 @@ CASES: dict[str, tuple[Incident, list[Reporter]]] = {
             ],
             [ALICE],
             evidence="syn-only",
+            decision_code="corroborated-volume",
             ptr=None,
             network={"cidr": "2001:db8:4::/48", "name": "V6-EXAMPLE"},
         ),
@@ -117,6 +125,7 @@ CASES: dict[str, tuple[Incident, list[Reporter]]] = {
             [line(0), line(2, sport=51240), line(9, sport=51301, dport=2323)],
             [ALICE],
             evidence="syn-only",
+            decision_code="corroborated-volume",
         ),
         [Reporter(ALICE)],
     ),
@@ -127,15 +136,17 @@ CASES: dict[str, tuple[Incident, list[Reporter]]] = {
                 line(30, proto="UDP", flags=None, dport=5060),
             ],
             [ALICE],
-            evidence="udp",
+            evidence="udp",  # no decision code: the report says so rather than guess
         ),
         [Reporter(ALICE)],
     ),
     "three_octets": (
         incident(
-            [line(0, dst="203.0.0.0"), line(4, dst="198.0.0.0", dport=445)],
+            # Stored before destinations carried a prefix: the report infers the widest one.
+            [line(0, dst="203.0.0.0"), line(4, dst="198.0.0.0 (masked)", dport=445)],
             [ALICE, BOB],
             evidence="syn-only",
+            decision_code="corroborated-reporters",
         ),
         [Reporter(ALICE, mask_octets=3), Reporter(BOB, mask_octets=3)],
     ),
@@ -183,3 +194,37 @@ def test_opted_in_reporter_is_named_and_the_others_are_not() -> None:
     assert BOB in text
     assert ALICE not in text and CAROL not in text
     assert "Independent reporters: 3" in text
+
+
+def test_masked_destinations_carry_their_prefix_length() -> None:
+    """Issue 19: a desk reads `203.0.0.0/8 (masked)`, never a bare 203.0.0.0."""
+    assert "-> 203.0.0.0/16 (masked)" in render("syn_only").decode("ascii")
+    assert "-> 2001:db8:77::/48 (masked)" in render("ipv6").decode("ascii")
+    three = render("three_octets").decode("ascii")
+    assert "-> 203.0.0.0/8 (masked)" in three and "-> 198.0.0.0/8 (masked)" in three
+    assert "0.0 (masked)" not in three.replace("0.0/8 (masked)", "")
+
+
+def test_every_report_says_how_to_opt_out_in_one_line() -> None:
+    for name in CASES:
+        lines = render(name).decode("ascii").replace("\r\n", "\n").split("\n")
+        assert "Reply OPT-OUT to receive no more reports about your network." in lines, name
+
+
+def test_every_report_says_how_the_evidence_was_judged() -> None:
+    def judged(name: str) -> str:
+        flat = " ".join(render(name).decode("ascii").split())
+        assert flat.count("How the evidence was judged:") == 1, name
+        return flat.split("How the evidence was judged: ", 1)[1].split(". ", 1)[0]
+
+    assert judged("single_event") == (
+        "not spoofable (a completed TCP handshake): 1 event from 1 reporter"
+    )
+    assert judged("many_events").startswith("not spoofable (an IDS matched the payload)")
+    assert judged("several_reporters") == (
+        "spoofable (lone SYN/UDP packets), corroborated by 3 independent reporters (3 events)"
+    )
+    assert judged("syn_only") == (
+        "spoofable (lone SYN/UDP packets), corroborated by volume: 3 events from 1 reporter "
+        "over 2 destination ports and 1 minute"
+    )

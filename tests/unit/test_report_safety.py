@@ -134,7 +134,12 @@ def _good() -> bytes:
     ("mutate", "expected"),
     [
         (
-            lambda raw: raw.replace(b"203.0.0.0 (masked)", b"203.0.113.9 (masked)"),
+            lambda raw: raw.replace(b"203.0.0.0/16 (masked)", b"203.0.113.9 (masked)"),
+            "not masked enough",
+        ),
+        (
+            # A prefix that claims to show more than two octets hide is not a masked address.
+            lambda raw: raw.replace(b"203.0.0.0/16 (masked)", b"203.0.0.0/24 (masked)"),
             "not masked enough",
         ),
         (lambda raw: raw.replace(b"concern,", b"concern, 8.8.8.8"), "another address appears"),

@@ -157,3 +157,34 @@ CLOSING_INDEX_PK = "CLOSING"
 # Appended for the per-local-day digest (store/reporters.py: claim_digest).
 def digest_sent_sk(day_iso: str) -> str:
     return f"DIGEST#{day_iso}"
+
+
+# Appended for the abuse-desk features (store/desks.py).
+# | opt-out (network/domain)| OPTOUT                  | NET#<cidr> or DOMAIN#<domain>   | -                                  |
+# |   (one small partition: the send function reads it whole with one Query per report)
+# | XARF opt-in             | XARF                    | MBX#<email> or DOMAIN#<domain>  | -                                  |
+# | desk reply to a report  | INC#<incident id>       | REPLY#<time iso>#<hash>         | -                                  |
+# |   (next to the incident and its SEND# attempts: one Query reads an incident's history)
+# | relay rate limit        | RELAY#<email>           | DAY#<yyyy-mm-dd>                | -                                  |
+OPTOUT_PK = "OPTOUT"
+XARF_PK = "XARF"
+INCIDENT_REPLY_PREFIX = "REPLY#"
+SEND_ATTEMPT_PREFIX = "SEND#"
+
+
+def optout_sk(kind: str, value: str) -> str:
+    """kind "network" (value a CIDR) or "domain"."""
+    return f"{'NET' if kind == 'network' else 'DOMAIN'}#{value.lower()}"
+
+
+def xarf_sk(target: str) -> str:
+    """A mailbox (has an @) or a whole domain."""
+    return f"MBX#{target.lower()}" if "@" in target else f"DOMAIN#{target.lower()}"
+
+
+def incident_reply_sk(time_iso: str, ident: str) -> str:
+    return f"{INCIDENT_REPLY_PREFIX}{time_iso}#{ident}"
+
+
+def relay_limit_pk(email: str) -> str:
+    return f"RELAY#{email.lower()}"
