@@ -113,6 +113,19 @@ class Submission:
     # the reporter's clock error is clock_offset_seconds (see probewatch.clock_check).
     log_lag_seconds: float | None = None  # receipt - newest log line
     date_lag_seconds: float | None = None  # receipt - the alert mail's own Date
+    # How times written without a zone were placed (probewatch.zone_evidence): the zone used
+    # ("America/New_York", "-05:00") and why ("declared", "attached-alert-date",
+    # "direct-alert-date", "device-tz-field"); None when it could not be known, and then
+    # those events are held (rejected "zone-unknown"), never stored as if they were UTC.
+    zone: str | None = None
+    zone_basis: str | None = None
+    zone_suggestion: str | None = None  # a weak hint (the forwarder's own Date offset)
+    exact_times: int = 0  # events whose line carried its own offset/Z/epoch
+    zone_held: int = 0  # events held because their zone is unknown
+    # Clock (probewatch.clock_check): basis of clock_offset_seconds and whether this
+    # submission's events were held because the firewall clock is off by more than 5 s.
+    clock_basis: str | None = None
+    clock_held: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -199,6 +212,18 @@ class Incident:
     queued_at: datetime | None = None
     enqueue_count: int = 0
     closed_at: datetime | None = None
+    # Added for issue 12 (what reaches an abuse desk must be true):
+    # the latest earlier incident of this source that was actually reported (the report
+    # cites it; previous_incident may name one that was never sent);
+    previous_report: str | None = None
+    # events the send function took out because they had passed 72 hours (send_window);
+    stale_at_send: int = 0
+    # machine code and sentence of the evidence verdict (probewatch.evidence), for the
+    # report and the digest: e.g. "corroborated-reporters", "strong-evidence";
+    evidence_code: str = ""
+    evidence_reason: str = ""
+    # when the reporters with review on were told at once that the report waits (review_notice)
+    review_notified_at: datetime | None = None
 
 
 @dataclass(slots=True)
@@ -225,3 +250,17 @@ class Reporter:
     # Learned, not declared: the networks (/24, /48) their alerts were addressed to. That is
     # where the reporter lives, so traffic *from* there is their own, never a probe of them.
     observed_sites: list[str] = field(default_factory=list)
+    # True once the reporter (or the operator) chose `tz`, UTC included. The default "UTC" of
+    # a reporter who never said is not a fact: their zone-less log times are held unless the
+    # alert itself shows its zone (probewatch.zone_evidence).
+    tz_declared: bool = False
+    # Last reliable measurement of their firewall clock (probewatch.clock_check): seconds
+    # ahead (+) or behind (-), when, and how it was measured. While it is over +-5 s their
+    # events are held (clock-skew), until a measurement inside +-5 s arrives.
+    clock_offset_seconds: float | None = None
+    clock_checked_at: str | None = None
+    clock_basis: str | None = None
+
+    @property
+    def zone_known(self) -> bool:
+        return self.tz_declared or self.tz.upper() != "UTC"

@@ -2,6 +2,8 @@
 
 Order of work, and why:
 1. load the incident; only a "queued" incident is sent (cancelled/closed ones are not);
+   events past 72 hours by now are taken out (send_window), and with none left the
+   incident ends "not-reported" (code "expired") instead of being sent;
 2. pick the first usable mailbox from contact_index on (suppressed, bounced and registry
    desks are skipped; RFC 2142 fallbacks are appended when the ranked contacts run out);
    an opted-out network or domain gets none (code "opted-out", probewatch.desk_rules);
@@ -31,11 +33,12 @@ from probewatch.desk_rules import stop_if_opted_out, wants_xarf
 from probewatch.errors import AlreadyStored, ProbewatchError, StoreError
 from probewatch.mailbox_chain import extend_with_fallbacks, responsible_domain
 from probewatch.optouts import covering_mailbox
-from probewatch.model import Contact, Incident, Reporter, parse_iso
+from probewatch.model import Contact, Incident, Reporter, iso_z, parse_iso
 from probewatch.observability import logger, metrics
 from probewatch.registry_desks import is_registry_desk
 from probewatch.report import InvalidAddress, render_report, validate_address
 from probewatch.report_rules import report_violations
+from probewatch.send_window import trim_stale_events
 from probewatch.ses_mail import send_raw_email
 from probewatch.store import desks, mailboxes
 from probewatch.store.incidents import IncidentChanged, get_incident, save_incident
@@ -94,6 +97,10 @@ def send_incident(incident_id: str, attempt: int, settings: SendSettings) -> Sen
         return SendOutcome("not-found", incident_id, attempt)
     if incident.status != "queued":
         return SendOutcome("not-queued", incident_id, attempt, detail=incident.status)
+    # The 72-hour rule holds when SES sends, whatever delayed it (review, caps, retries,
+    # the next mailbox after a bounce): checked on every attempt, before anything is claimed.
+    if not _drop_stale(table, incident, now):
+        return SendOutcome("expired", incident_id, attempt, detail="every event older than 72 h")
 
     # An opted-out network gets nothing, from any of its mailboxes (probewatch.optouts).
     optouts = desks.list_optouts(table)
@@ -152,6 +159,48 @@ def send_incident(incident_id: str, attempt: int, settings: SendSettings) -> Sen
     return SendOutcome("sent", incident_id, attempt, mailbox=contact.email, message_id=message_id)
 
 
+def _drop_stale(table_name: str, incident: Incident, now: datetime) -> bool:
+    """Take events past 72 hours out of the report (saved, so the digest and a later
+    attempt see what was really sent). False when none is left: then the incident ends as
+    not reported, and its reporters are told why."""
+    trim = trim_stale_events(incident, now)
+    if not trim.stale:
+        return True
+    lines, count, first = incident.evidence_lines, incident.event_count, incident.first_seen
+    masked, stale_total = incident.masked_destinations, incident.stale_at_send
+    expired = trim.remaining == 0
+    why = (
+        f"not reported: every event was older than 72 hours when it was to be sent "
+        f"({trim.stale} taken out at {iso_z(now)})"
+    )
+
+    def apply(stored: Incident) -> None:
+        stored.evidence_lines, stored.event_count, stored.first_seen = lines, count, first
+        stored.masked_destinations, stored.stale_at_send = masked, stale_total
+        if expired:
+            stored.status, stored.decision_code, stored.decision = "not-reported", "expired", why
+
+    incident.version = update_incident(table_name, incident.incident_id, apply).version
+    logger.info(
+        "send: events past 72 hours taken out",
+        extra={"incident_id": incident.incident_id, "stale": trim.stale, "left": trim.remaining},
+    )
+    metrics.add_metric(name="StaleEventsDroppedAtSend", unit="Count", value=trim.stale)
+    if expired:
+        incident.status = "not-reported"
+        data = {
+            "incident_id": incident.incident_id,
+            "src_ip": incident.src_ip,
+            "status": "not-reported",
+            "code": "expired",
+            "reason": why,
+            "events": 0,
+            "evidence": incident.evidence,
+        }
+        log_for_reporters(table_name, incident, now, "decision", data)
+    return not expired
+
+
 def _already_claimed(table_name: str, incident: Incident, attempt: int) -> SendOutcome:
     """A redelivered message: never send again. If SES had accepted the report but the
     function died before the incident was updated, finish that bookkeeping now; but only
@@ -193,6 +242,7 @@ def _record_success(
         "mailbox": mailbox,
         "attempt": attempt,
         "events": incident.event_count,
+        "stale_at_send": incident.stale_at_send,  # taken out: past 72 hours when sent
     }
     log_for_reporters(table_name, incident, when, "report-sent", data, attempt)
 

@@ -34,6 +34,14 @@ BOB = Reporter("bob@mail.example", identify=True)
 NOW = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
 
 
+@pytest.fixture(autouse=True)
+def _clock_near_the_events() -> Any:
+    """The seeded events are from T0: send inside their 72 hours (the send function drops
+    older ones, tests/integration/test_send_at_72_hours.py), unless a test sets the clock."""
+    with frozen(NOW):
+        yield
+
+
 def test_report_goes_once_to_the_first_mailbox_and_meets_every_rule(aws_stack: Any) -> None:
     table = aws_stack.table_name
     seed_incident(table, ["abuse@isp.example"], [ALICE, BOB])

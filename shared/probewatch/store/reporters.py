@@ -28,6 +28,7 @@ REPLY_COUNTER_TTL = timedelta(days=2)
 
 _INT_FIELDS = {"mask_octets"}
 _INT_LIST_FIELDS = {"isp_asns"}
+_FLOAT_FIELDS = {"clock_offset_seconds"}  # DynamoDB numbers are Decimals, never floats
 
 
 def reporter_to_item(reporter: Reporter) -> dict[str, Any]:
@@ -36,6 +37,9 @@ def reporter_to_item(reporter: Reporter) -> dict[str, Any]:
     item["email"] = email
     # A string set, so ingest can ADD to it without reading the profile first.
     item["observed_sites"] = set(reporter.observed_sites) or None
+    for name in _FLOAT_FIELDS:
+        if item.get(name) is not None:
+            item[name] = Decimal(str(item[name]))
     item.update(
         {
             keys.PK: keys.reporter_pk(email),
@@ -56,6 +60,8 @@ def reporter_from_item(item: dict[str, Any]) -> Reporter:
         value = item[f.name]
         if f.name in _INT_FIELDS:
             value = int(value)
+        elif f.name in _FLOAT_FIELDS:
+            value = float(value)
         elif f.name in _INT_LIST_FIELDS:
             value = [int(v) for v in value]
         elif isinstance(value, set | frozenset):  # string sets come back unordered
@@ -95,6 +101,29 @@ def note_observed_sites(table_name: str, email: str, sites: set[str]) -> None:
         if condition_failed(exc):
             return  # the profile is gone: nothing left to protect
         raise StoreError(f"observed sites for {email}: {exc}") from exc
+
+
+def note_clock(
+    table_name: str, email: str, offset_seconds: float, checked_at: datetime, basis: str
+) -> None:
+    """Remember the latest reliable measurement of the reporter's firewall clock (see
+    Reporter.clock_offset_seconds). One UpdateItem; only an existing profile is touched."""
+    try:
+        dynamodb_table(table_name).update_item(
+            Key={keys.PK: keys.reporter_pk(email), keys.SK: keys.PROFILE_SK},
+            UpdateExpression="SET clock_offset_seconds = :o, clock_checked_at = :t, "
+            "clock_basis = :b",
+            ConditionExpression=f"attribute_exists({keys.PK})",
+            ExpressionAttributeValues={
+                ":o": Decimal(str(offset_seconds)),
+                ":t": iso_z(checked_at),
+                ":b": basis,
+            },
+        )
+    except ClientError as exc:
+        if condition_failed(exc):
+            return
+        raise StoreError(f"clock state for {email}: {exc}") from exc
 
 
 def delete_reporter(table_name: str, email: str) -> bool:
@@ -228,17 +257,21 @@ def delete_confirmation(table_name: str, email: str) -> None:
     )
 
 
-def take_reply_slot(table_name: str, email: str, day: date, limit: int) -> bool:
+def take_reply_slot(
+    table_name: str, email: str, day: date, limit: int, *, counter: str = "replies"
+) -> bool:
     """Count one reply to `email` on `day`; False (and nothing counted) once `limit` is reached.
 
     Shared by every automatic reply to a reporter, so together they never exceed the limit.
+    Mail the reporter asked for in advance (review notices, `counter="notices"`) is counted
+    on its own, so a busy review day cannot use up the replies to what they send.
     """
     try:
         dynamodb_table(table_name).update_item(
             Key={keys.PK: keys.reply_limit_pk(email), keys.SK: keys.day_sk(day.isoformat())},
-            UpdateExpression="ADD replies :one SET #ttl = :ttl",
-            ConditionExpression="attribute_not_exists(replies) OR replies < :limit",
-            ExpressionAttributeNames={"#ttl": keys.TTL},
+            UpdateExpression="ADD #n :one SET #ttl = :ttl",
+            ConditionExpression="attribute_not_exists(#n) OR #n < :limit",
+            ExpressionAttributeNames={"#ttl": keys.TTL, "#n": counter},
             ExpressionAttributeValues={
                 ":one": 1,
                 ":limit": limit,
