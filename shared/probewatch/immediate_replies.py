@@ -5,7 +5,9 @@ are not registered" (how to register). Neither ever goes to mail that could be f
 automated, so probewatch cannot be used to send backscatter or start mail loops:
   * SES's SPF/DKIM/DMARC verdicts must pass (mail.auth.passed) and the spam/virus verdicts
     must not be FAIL;
-  * no Auto-Submitted, Precedence bulk/list/junk or mailing-list mail (mail.auto_submitted);
+  * no Auto-Submitted, Precedence bulk/list/junk/auto_reply, X-Autoreply/X-Autorespond or
+    mailing-list mail (mail.auto_submitted, see mail.loops), and never to mail that carries
+    one of our own replies forwarded back (mail.own_reply);
   * never to our own addresses or to MAILER-DAEMON/postmaster/no-reply style senders;
   * at most `replies_per_day` replies per sender per day (store.reporters.take_reply_slot,
     counted under keys.reply_limit_pk, shared with every other automatic reply).
@@ -20,6 +22,8 @@ from datetime import datetime
 from typing import Protocol
 
 from probewatch.mail.inbound import InboundMail
+from probewatch.mail.loops import SIGNATURE_MARK
+from probewatch.mail.outgoing import header_text
 from probewatch.observability import logger
 from probewatch.reporter_mail import send_reply
 
@@ -74,8 +78,11 @@ def reply_no_events(
         "from it, so nothing will be reported from this email.",
         "",
         "What we found:",
+        # Names and notes hold the sender's file names: one line each, never a fake header.
         f"  - readable texts: {len(mail.texts)}"
-        + (f" ({', '.join(t.name for t in mail.texts[:6])})" if mail.texts else ""),
+        + (
+            f" ({', '.join(header_text(t.name, 80) for t in mail.texts[:6])})" if mail.texts else ""
+        ),
         f"  - lines read: {lines}",
     ]
     if formats:
@@ -84,10 +91,10 @@ def reply_no_events(
     else:
         body.append("  - log formats recognised: none")
     for reason, count in sorted(rejected.items()):
-        body.append(f"  - {count} line(s) not usable: {reason}")
+        body.append(f"  - {count} line(s) not usable: {header_text(reason, 80)}")
         if reason in examples:
-            body.append(f"      e.g. {examples[reason][:200]}")
-    body += [f"  - {note}" for note in mail.notes[:10]]
+            body.append(f"      e.g. {header_text(examples[reason], 200)}")
+    body += [f"  - {header_text(note, 300)}" for note in mail.notes[:10]]
     body += ["", *_supported_formats(), "", *_how_to_forward(settings)]
     return _send(mail, settings, now, "no events found", "\n".join(body))
 
@@ -135,11 +142,13 @@ def _how_to_forward(settings: ReplySettings) -> list[str]:
 
 
 def _send(mail: InboundMail, settings: ReplySettings, now: datetime, topic: str, text: str) -> bool:
-    refusal = why_not_reply(mail, settings)
+    # Our own reply coming back (forwarded, inline or attached): answering it starts a loop.
+    # Only these replies check it: a command may quote our reply and still deserves one.
+    refusal = why_not_reply(mail, settings) or ("own-reply" if mail.own_reply else None)
     if refusal:
         logger.info("no immediate reply", extra={"topic": topic, "why": refusal})
         return False
-    body = text + "\n\n-- \nprobewatch (automatic reply; no need to answer)\n"
+    body = text + f"\n\n-- \n{SIGNATURE_MARK}; no need to answer)\n"
     sent = send_reply(
         mail,
         body,

@@ -8,13 +8,22 @@ and at most `limit` per sender per day, counted in DynamoDB so every reply kind 
 from __future__ import annotations
 
 from datetime import datetime
-from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
+from probewatch.mail.loops import OWN_ID_MARK, OWN_REPLY_HEADER
+from probewatch.mail.outgoing import (
+    UnsafeHeader,
+    header_text,
+    mailbox,
+    recipients,
+    serialize,
+    set_address,
+    set_threading,
+)
 from probewatch.observability import logger
 from probewatch.ses_mail import send_raw_email
 from probewatch.store.reporters import take_reply_slot
@@ -24,35 +33,36 @@ if TYPE_CHECKING:
 
 
 def send_raw(message: EmailMessage) -> str:
-    """Send a complete message (From/To taken from its headers); returns SES's message id."""
-    recipients = [addr.strip() for addr in str(message["To"]).split(",") if addr.strip()]
-    return send_raw_email(
-        message.as_bytes(policy=policy.SMTP), sender=str(message["From"]), recipients=recipients
-    )
+    """Send a complete message to its To addresses; returns SES's message id. Recipients come
+    from the parsed address objects and the bytes are checked (mail.outgoing.serialize)."""
+    to = recipients(message, "To")
+    sender = recipients(message, "From")
+    if not to or len(sender) != 1:
+        raise UnsafeHeader("a message needs one From and at least one To mailbox")
+    return send_raw_email(serialize(message), sender=sender[0], recipients=to)
 
 
 def may_reply(mail: InboundMail) -> bool:
     """Whether this mail may be answered at all (the rate limit aside)."""
-    return bool(mail.sender) and mail.auth.passed and not mail.auto_submitted
+    return mailbox(mail.sender) is not None and mail.auth.passed and not mail.auto_submitted
 
 
 def build_reply(mail: InboundMail, sender: str, body: str, *, now: datetime) -> EmailMessage:
-    """A plain-text reply threaded under `mail`."""
+    """A plain-text reply threaded under `mail`, marked as ours (see mail.loops). Every header
+    that carries the inbound mail's text goes through mail.outgoing."""
     reply = EmailMessage()
-    reply["From"] = sender
-    reply["To"] = mail.sender
-    subject = " ".join((mail.subject or "").split())[:200]
-    reply["Subject"] = (
+    set_address(reply, "From", sender)
+    set_address(reply, "To", mail.sender)
+    subject = header_text(mail.subject, 200)
+    reply["Subject"] = header_text(
         subject if subject.lower().startswith("re:") else f"Re: {subject or 'probewatch'}"
     )
     reply["Date"] = format_datetime(now)
-    reply["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
-    message_id = "".join((mail.message_id or "").split())  # header values: no line breaks
-    if message_id:
-        reply["In-Reply-To"] = message_id
-        reply["References"] = " ".join([*mail.references[-10:], message_id])
+    reply["Message-ID"] = make_msgid(idstring=OWN_ID_MARK, domain=sender.rpartition("@")[2] or None)
+    set_threading(reply, mail.message_id, " ".join(mail.references))
     reply["Auto-Submitted"] = "auto-replied"
     reply["X-Auto-Response-Suppress"] = "All"
+    reply[OWN_REPLY_HEADER] = "auto-replied"
     reply.set_content(body)
     return reply
 
@@ -64,11 +74,19 @@ def send_reply(
     if not may_reply(mail):
         logger.info("no reply: unauthenticated or automated mail", extra={"sender": mail.sender})
         return False
+    try:
+        message = build_reply(mail, sender, body, now=now)
+    except UnsafeHeader as exc:  # an address we will not write into a header
+        logger.warning("reply not sent: unsafe header", extra={"error": str(exc)})
+        return False
     if not take_reply_slot(table_name, mail.sender, now.date(), limit):
         logger.info("no reply: daily reply limit reached", extra={"sender": mail.sender})
         return False
     try:
-        send_raw(build_reply(mail, sender, body, now=now))
+        send_raw(message)
+    except UnsafeHeader as exc:
+        logger.warning("reply not sent: unsafe header", extra={"error": str(exc)})
+        return False
     except ClientError as exc:
         # SES refused (sandbox, suppressed address, throttled): a courtesy reply is not worth
         # failing the whole email for, and a retry would apply a command twice.

@@ -15,7 +15,8 @@ import sys
 from contextlib import ExitStack
 from datetime import datetime, timedelta
 from email import message_from_bytes, policy
-from email.utils import format_datetime, parsedate_to_datetime
+from email.parser import BytesHeaderParser
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from probewatch.clock import frozen
 from probewatch.local import handlers
 from probewatch.local.moto_server import local_aws, sent_mail, sent_messages
 from probewatch.local.outcomes import count_outcomes, recorded_outcomes
+from probewatch.local.ses_inbound import stamp
 from probewatch.model import iso_z
 
 REPO = Path(__file__).resolve().parents[3]
@@ -76,11 +78,10 @@ def run(args: argparse.Namespace) -> int:
         # A moto server named by AWS_ENDPOINT_URL may hold mail from earlier runs.
         earlier = frozenset(m.id for m in sent_mail())
         handlers.skip_earlier_mail(earlier)
-        if not args.live:
-            _start_fixture_servers(stack)
-        _register_reporters(local.table_name, args.emails, raws)
+        _start_fixture_servers(stack, live=args.live)
+        verdicts = _register_reporters(local.table_name, args.emails, raws)
         with recorded_outcomes() as outcomes:
-            summary = _drive(local, emails, raws, start)
+            summary = _drive(local, emails, raws, start, verdicts)
         messages = sent_messages(since=earlier)
     summary.update(count_outcomes(outcomes))
     reporters = {r.lower() for r in summary.pop("_reporters")}
@@ -116,25 +117,39 @@ def _parse_now(text: str) -> datetime:
 
 
 def _date_of(raw: bytes) -> datetime:
-    header = message_from_bytes(raw, policy=policy.compat32)["Date"]
-    return parsedate_to_datetime(header) if header else datetime.fromtimestamp(0).astimezone()
+    """The Date of an email, from its header block only (a hostile body costs nothing)."""
+    end = min((i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0), default=-1)
+    head = raw[: end if 0 <= end < 1024 * 1024 else 1024 * 1024]
+    header = BytesHeaderParser(policy=policy.compat32).parsebytes(head + b"\n\n")["Date"]
+    try:
+        moment = parsedate_to_datetime(str(header)) if header else None
+    except (TypeError, ValueError, IndexError):
+        moment = None
+    return moment if moment and moment.tzinfo else datetime.fromtimestamp(0).astimezone()
 
 
-def _start_fixture_servers(stack: ExitStack) -> None:
-    """Loopback DNS and RDAP answering from the recordings bundled with the package."""
+def _start_fixture_servers(stack: ExitStack, *, live: bool) -> None:
+    """Loopback DNS and RDAP answering from the recordings bundled with the package, for
+    whichever of PROBEWATCH_DNS_SERVERS / PROBEWATCH_RDAP_URL the environment does not set:
+    explicit settings win (other recorded answers, or a real resolver); `--live` with nothing
+    set uses the internet."""
     from probewatch.local.dns_server import serve_dns
     from probewatch.local.rdap_server import serve_rdap
 
-    dns_address = stack.enter_context(serve_dns(FIXTURES / "dns.json"))
-    rdap_url = stack.enter_context(serve_rdap(FIXTURES / "rdap"))
-    os.environ["PROBEWATCH_DNS_SERVERS"] = dns_address
-    os.environ["PROBEWATCH_RDAP_URL"] = rdap_url
+    if live:
+        return
+    if not os.environ.get("PROBEWATCH_DNS_SERVERS"):
+        os.environ["PROBEWATCH_DNS_SERVERS"] = stack.enter_context(serve_dns(FIXTURES / "dns.json"))
+    if not os.environ.get("PROBEWATCH_RDAP_URL"):
+        os.environ["PROBEWATCH_RDAP_URL"] = stack.enter_context(serve_rdap(FIXTURES / "rdap"))
 
 
-def _register_reporters(table_name: str, folder: Path, raws: list[bytes]) -> None:
-    """reporters.json when present; otherwise every sender, as DESIGN.md says."""
-    from email.utils import parseaddr
-
+def _register_reporters(
+    table_name: str, folder: Path, raws: list[bytes]
+) -> dict[str, dict[str, str]]:
+    """reporters.json when present; otherwise every sender, as DESIGN.md says. Returns the
+    SES verdicts asked for per sender ("ses" in reporters.json, see local.ses_inbound)."""
+    from probewatch.local.ses_inbound import peek_sender
     from probewatch.model import Reporter
     from probewatch.store.reporters import put_reporter
 
@@ -142,10 +157,15 @@ def _register_reporters(table_name: str, folder: Path, raws: list[bytes]) -> Non
     if listing.exists():
         entries = json.loads(listing.read_text())
     else:
-        senders = {parseaddr(message_from_bytes(raw)["From"] or "")[1].lower() for raw in raws}
+        senders = {peek_sender(raw).sender for raw in raws}
         entries = [{"email": s} for s in sorted(senders) if s]
     known = set(Reporter.__dataclass_fields__)
+    verdicts: dict[str, dict[str, str]] = {}
     for entry in entries:
+        if isinstance(entry.get("ses"), dict):
+            verdicts[entry["email"].lower()] = {str(k): str(v) for k, v in entry["ses"].items()}
+        if entry.get("register", True) is False:
+            continue
         fields = {key: value for key, value in entry.items() if key in known}
         if "mask" in entry:
             fields["mask_octets"] = int(entry["mask"])
@@ -153,16 +173,30 @@ def _register_reporters(table_name: str, folder: Path, raws: list[bytes]) -> Non
             fields["review"] = fields["review"] == "on"
         fields["email"] = fields["email"].lower()
         put_reporter(table_name, Reporter(**fields))
+    return verdicts
 
 
-def _drive(local: Any, emails: list[Path], raws: list[bytes], start: datetime) -> dict[str, Any]:
+def _drive(
+    local: Any,
+    emails: list[Path],
+    raws: list[bytes],
+    start: datetime,
+    verdicts: dict[str, dict[str, str]],
+) -> dict[str, Any]:
     """Deliver every email at the start, then step the clock until everything is handled and
     every reporter's digest of it is out."""
     delivered = 0
     for offset, (path, raw) in enumerate(zip(emails, raws, strict=True)):
         received = start + timedelta(seconds=offset)
         with frozen(received):
-            handlers.deliver_email(local, f"raw/{path.stem}", _as_received(raw, received, local))
+            stamped = stamp(
+                raw,
+                received,
+                region=local.region,
+                inbound_address=local.inbound_address,
+                verdicts=verdicts,
+            )
+            handlers.deliver_email(local, f"raw/{path.stem}", stamped)
             delivered += 1
             handlers.drain_ingest(local)
     # The first aggregate run comes after the last delivery: the clock never runs backwards,
@@ -206,16 +240,6 @@ def _run_digests(digest_at: datetime, *, until: datetime) -> datetime:
             handlers.run_digest(digest_at)
         digest_at += timedelta(hours=1)
     return digest_at
-
-
-def _as_received(raw: bytes, received: datetime, local: Any) -> bytes:
-    """Prepend the Received: header SES adds on inbound, stamped with the simulated time."""
-    stamp = format_datetime(received)
-    header = (
-        f"Received: from demo.sender.invalid by inbound-smtp.{local.region}.amazonaws.com "
-        f"with SMTP id demo for {local.inbound_address}; {stamp}\r\n"
-    )
-    return header.encode() + raw
 
 
 def _to_reporter(destinations: list[str], reporters: set[str]) -> bool:

@@ -17,6 +17,10 @@ import re
 from dataclasses import dataclass
 from email.message import Message
 
+from probewatch.mail.loops import automated_reason
+
+__all__ = ["SES_AUTHSERV_ID", "AuthVerdict", "automated_reason", "read_auth"]
+
 SES_AUTHSERV_ID = "amazonses.com"
 _RESULT = re.compile(r"\b(spf|dkim|dmarc)\s*=\s*([a-z]+)", re.IGNORECASE)
 
@@ -91,25 +95,3 @@ def _first_word(message: Message, name: str) -> str:
 
 def _unfold(value: object) -> str:
     return " ".join(str(value).split())
-
-
-_AUTO_PRECEDENCE = {"bulk", "list", "junk"}
-
-
-def automated_reason(message: Message) -> str | None:
-    """Why this message must never get an automatic reply (RFC 3834), or None.
-
-    Auto-Submitted other than "no", Precedence bulk/list/junk, or any mailing-list header.
-    """
-    auto = _first_word(message, "Auto-Submitted")
-    if auto and auto != "no":
-        return f"auto-submitted: {auto}"
-    precedence = _first_word(message, "Precedence")
-    if precedence in _AUTO_PRECEDENCE:
-        return f"precedence: {precedence}"
-    for header in ("List-Id", "List-Unsubscribe", "List-Post"):
-        if message.get(header) is not None:
-            return f"mailing list ({header})"
-    if message.get("X-Auto-Response-Suppress", "").strip().lower() in {"all", "autoreply"}:
-        return "x-auto-response-suppress"
-    return None

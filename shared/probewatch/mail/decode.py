@@ -47,11 +47,11 @@ def _known_charset(declared: str | None) -> str:
         return ""
     name = declared.strip().strip('"').lower()
     name = _ALIASES.get(name, name)
-    if not name:
-        return ""
+    if not name or not name.isascii() or not name.isprintable() or len(name) > 64:
+        return ""  # a NUL or control in the label: guess, as for an unknown charset
     try:
         return codecs.lookup(name).name
-    except LookupError:
+    except (LookupError, ValueError):
         return ""
 
 
@@ -62,7 +62,11 @@ def part_text(part: Message) -> str:
         return ""
     if not isinstance(payload, bytes):  # pragma: no cover - only multiparts give lists
         return ""
-    text = decode_bytes(payload, part.get_content_charset())
+    try:
+        declared = part.get_content_charset()
+    except (ValueError, TypeError, LookupError):  # an unparseable parameter: guess
+        declared = None
+    text = decode_bytes(payload, declared)
     if str(part.get_param("format", "", header="content-type")).lower() == "flowed":
         delsp = str(part.get_param("delsp", "", header="content-type")).lower() == "yes"
         text = unflow(text, delsp=delsp)

@@ -28,23 +28,36 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
 from email.message import Message
-from email.parser import BytesHeaderParser, BytesParser
-from email.utils import getaddresses
-from typing import NamedTuple
+from email.parser import BytesParser
 
 from probewatch.errors import MailRejected
 from probewatch.mail.archives import ArchiveUnreadable, archive_kind, extract, is_text_name
 from probewatch.mail.auth import AuthVerdict, automated_reason, read_auth
 from probewatch.mail.decode import decode_bytes, part_text, strip_quotes
-from probewatch.mail.forwards import find_forward, parse_mail_date
+from probewatch.mail.forwards import find_forward
+from probewatch.mail.headers import (
+    Envelope,
+    addresses,
+    date,
+    header,
+    peek_sender,
+    raw_value,
+    sender_of,
+    ses_receipt_time,
+    top_received_time,
+)
 from probewatch.mail.html_text import html_to_text
 from probewatch.mail.limits import DECOMPRESSED_TOO_LARGE, Budget, MailLimits
+from probewatch.mail.lines import normalize_line_ends
+from probewatch.mail.loops import carries_own_reply, is_own_reply_headers
+from probewatch.mail.outgoing import header_text
+from probewatch.mail.prescan import prescan
+
+__all__ = ["Envelope", "InboundMail", "MailText", "peek_sender", "read_email"]
 
 EMPTY = "empty"
 NO_SENDER = "no-sender"
 
-# Markers of the SES hop in the topmost Received header (the only one SES vouches for).
-_SES_HOPS = ("amazonaws.com", "amazonses.com")
 _SNIFF_BYTES = 8192
 
 
@@ -79,6 +92,7 @@ class InboundMail:
     automated_reason: str | None = None
     alternates: list[MailText] = field(default_factory=list)  # see MailText.alternative
     size: int = 0
+    own_reply: bool = False  # carries one of our automatic replies (mail.loops)
 
     @property
     def is_forward(self) -> bool:
@@ -108,51 +122,32 @@ def read_email(
     budget.check_size(len(raw))
     if not raw.strip():
         raise MailRejected(EMPTY, "the message has no content")
+    prescan(raw, budget.limits)
     message = BytesParser(policy=policy.default).parsebytes(raw)
     _check_structure(message, budget)
-    sender = _first_address(message, "From")
+    sender, source = sender_of(message)
     if not sender:
         raise MailRejected(NO_SENDER, "no usable From address")
     automated = automated_reason(message)
     mail = InboundMail(
         sender=sender,
         auth=read_auth(message),
-        received_at=_ses_receipt_time(message) or _as_utc(received_at),
-        date=_date(message),
-        message_id=_raw_header(message, "Message-ID") or None,
-        subject=_header(message, "Subject"),
-        in_reply_to=_raw_header(message, "In-Reply-To") or None,
-        references=_raw_header(message, "References").split(),
-        to=_addresses(message, "To") + _addresses(message, "Cc"),
+        received_at=ses_receipt_time(message) or _as_utc(received_at),
+        date=date(message),
+        message_id=raw_value(message, "Message-ID") or None,
+        subject=header(message, "Subject"),
+        in_reply_to=raw_value(message, "In-Reply-To") or None,
+        references=(raw_value(message, "References") or "").split(),
+        to=addresses(message, "To") + addresses(message, "Cc"),
         auto_submitted=automated is not None,
         automated_reason=automated,
         size=len(raw),
+        own_reply=is_own_reply_headers(message),
     )
+    if source != "from":
+        mail.notes.append(f"sender: taken from the {source} (the From header is unusable)")
     _Walker(budget, mail).walk(message, prefix="", attached=None)
     return mail
-
-
-class Envelope(NamedTuple):
-    sender: str
-    auth: AuthVerdict
-    message_id: str | None
-    received_at: datetime | None
-
-
-def peek_sender(raw: bytes) -> Envelope:
-    """Who sent an email that cannot be read whole (too large, too deep...), from its header
-    block alone: From address, SES verdicts, Message-ID, SES receipt time. Never raises;
-    "" / None for what is unknown."""
-    try:
-        headers = BytesHeaderParser(policy=policy.default).parsebytes(raw)
-        return Envelope(
-            _first_address(headers, "From"),
-            read_auth(headers),
-            _raw_header(headers, "Message-ID") or None,
-            _ses_receipt_time(headers),
-        )
-    except (ValueError, TypeError, IndexError, AttributeError, LookupError):
-        return Envelope("", AuthVerdict(), None, None)
 
 
 # --- structure --------------------------------------------------------------------------
@@ -211,7 +206,13 @@ class _Walker:
             for child in _children(part):
                 self.walk(child, prefix, attached)
         elif ctype in {"message/rfc822", "message/global"}:
-            for inner in self._encoded_message(part) or _children(part):
+            try:
+                inner_messages = self._encoded_message(part) or _children(part)
+            except (ValueError, binascii.Error, LookupError) as exc:
+                # Bad base64 in an attached message costs that message, not the email.
+                self.mail.notes.append(f"unreadable-part: attached message: {exc}"[:300])
+                return
+            for inner in inner_messages:
                 self._attached_message(inner, prefix)
         else:
             self._leaf(part, prefix, attached)
@@ -245,14 +246,16 @@ class _Walker:
         return [self._parse_inner(data)]
 
     def _attached_message(self, inner: Message, prefix: str) -> None:
-        subject = _header(inner, "Subject")
+        if is_own_reply_headers(inner):
+            self.mail.own_reply = True
+        subject = header_text(header(inner, "Subject"), 80)
         label = f"{prefix}attached message '{subject}' / "
-        received = _top_received_time(inner)
-        self.walk(inner, label, _Attached(date=_date(inner), received=received))
+        received = top_received_time(inner)
+        self.walk(inner, label, _Attached(date=date(inner), received=received))
 
     def _leaf(self, part: Message, prefix: str, attached: _Attached | None) -> None:
         ctype = part.get_content_type()
-        filename = _filename(part)
+        filename = header_text(_filename(part), 200)  # shown in replies: one clean line
         is_attachment = part.get_content_disposition() == "attachment" or bool(filename)
         kind = archive_kind(filename, ctype)
         try:
@@ -281,7 +284,9 @@ class _Walker:
             self.mail.notes.append(f"{exc.reason}: {exc.detail}")
         except (LookupError, ValueError, zlib.error, binascii.Error) as exc:
             # A broken part (bad base64, impossible charset...) must not lose the others.
-            self.mail.notes.append(f"unreadable-part: {filename or ctype}: {exc}")
+            self.mail.notes.append(f"unreadable-part: {filename or ctype}: {exc}"[:300])
+        except Exception as exc:  # noqa: BLE001 - hostile MIME: lose this part only, say so
+            self.mail.notes.append(f"unreadable-part: {filename or ctype}: {type(exc).__name__}")
 
     def _archive(
         self, part: Message, kind: str, filename: str, prefix: str, attached: _Attached | None
@@ -307,7 +312,10 @@ class _Walker:
         return inner
 
     def _add(self, name: str, text: str, attached: _Attached | None) -> None:
-        text = strip_quotes(text.replace("\r\n", "\n")).replace("\r", "")
+        text = normalize_line_ends(text)
+        if carries_own_reply(text) and _unquoted_mark(text):
+            self.mail.own_reply = True  # our reply forwarded back inline
+        text = strip_quotes(text)
         if not text.strip():
             return
         # Same lines, whatever the spacing; a re-wrapped version is a different text.
@@ -331,36 +339,7 @@ class _Walker:
         )
 
 
-# --- headers ----------------------------------------------------------------------------
-
-
-def _header(message: Message, name: str) -> str:
-    """A header's decoded value, or "" (malformed headers give their raw text)."""
-    try:
-        value = message.get(name)
-    except (ValueError, TypeError, IndexError, AttributeError):
-        value = None
-    return " ".join(str(value).split()) if value is not None else ""
-
-
-def _raw_header(message: Message, name: str) -> str:
-    """A header exactly as written, unfolded: message ids must not be "parsed" (the default
-    policy truncates ids it finds malformed, and ids are compared byte for byte)."""
-    wanted = name.lower()
-    for key, value in message.raw_items():
-        if key.lower() == wanted:
-            return " ".join(str(value).split())
-    return ""
-
-
-def _addresses(message: Message, name: str) -> list[str]:
-    values = [_header(message, name)] if message.get(name) is not None else []
-    return [addr.lower() for _, addr in getaddresses(values) if "@" in addr]
-
-
-def _first_address(message: Message, name: str) -> str:
-    found = _addresses(message, name)
-    return found[0] if found else ""
+# --- helpers ----------------------------------------------------------------------------
 
 
 def _filename(part: Message) -> str:
@@ -370,39 +349,17 @@ def _filename(part: Message) -> str:
         return ""
 
 
-def _date(message: Message) -> datetime | None:
-    value = _header(message, "Date")
-    moment = parse_mail_date(value) if value else None
-    return moment.astimezone(UTC) if moment else None
-
-
-def _received_date(value: str) -> datetime | None:
-    """The date after the last ';' of a Received header."""
-    if ";" not in value:
-        return None
-    moment = parse_mail_date(value.rsplit(";", 1)[1])
-    return moment.astimezone(UTC) if moment else None
-
-
-def _top_received_time(message: Message) -> datetime | None:
-    received = message.get_all("Received") or []
-    return _received_date(" ".join(str(received[0]).split())) if received else None
-
-
-def _ses_receipt_time(message: Message) -> datetime | None:
-    received = message.get_all("Received") or []
-    if not received:
-        return None
-    top = " ".join(str(received[0]).split())
-    if not any(hop in top.lower() for hop in _SES_HOPS):
-        return None
-    return _received_date(top)
-
-
 def _as_utc(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _unquoted_mark(text: str) -> bool:
+    """Our signature on a line of its own, not quoted (a reply quoting us is not a loop)."""
+    return any(
+        carries_own_reply(line) and not line.lstrip().startswith(">") for line in text.split("\n")
+    )
 
 
 def _why_unreadable(ctype: str, filename: str) -> str:

@@ -1,7 +1,7 @@
 """How much of an email probewatch is willing to read, and the bookkeeping that enforces it.
 
 Every limit has a reason code a reporter sees in the digest. The whole-message limits (size,
-nesting depth, part count) reject the email; the decompression limit skips the one archive
+header bounds, nesting depth, part count) reject the email; the decompression limit skips the one archive
 that would blow it (a zip bomb must not cost more than `max_decompressed_bytes` of memory).
 """
 
@@ -23,6 +23,12 @@ class MailLimits:
     max_depth: int = 5  # message/rfc822 and multipart levels below the outer message
     max_parts: int = 200
     max_decompressed_bytes: int = 50 * 1024 * 1024
+    # Checked on the raw bytes before parsing (mail.prescan): what makes the parser slow.
+    max_header_bytes: int = 512 * 1024  # the outer header block
+    max_header_fields: int = 1000
+    max_encoded_words: int = 100  # in any one header field (a Subject has a handful)
+    max_parameters: int = 100  # in any one Content-Type / Content-Disposition
+    max_mime_field_bytes: int = 16 * 1024
 
     @classmethod
     def from_settings(cls, settings: object) -> MailLimits:

@@ -87,8 +87,22 @@ def test_sizes_claimed_inside_a_zip_are_not_trusted() -> None:
     assert budget.decompressed <= 4096 + 1
 
 
-def test_no_sender() -> None:
-    assert rejection("no_sender.eml").reason == "no-sender"
+def test_no_from_falls_back_to_the_envelope_sender_ses_recorded() -> None:
+    mail = read_email(fixture("no_sender.eml"))
+    assert mail.sender == "alice@example.net"  # Return-Path / smtp.mailfrom
+    assert any("envelope" in note for note in mail.notes)
+
+
+def test_no_sender_at_all() -> None:
+    raw = fixture("no_sender.eml")
+    kept = [
+        line
+        for line in raw.split(b"\n")
+        if not line.startswith((b"Return-Path", b"Received-SPF", b"Authentication-Results", b" "))
+    ]
+    with pytest.raises(MailRejected) as caught:
+        read_email(b"\n".join(kept))
+    assert caught.value.reason == "no-sender"
 
 
 def test_limits_come_from_ingest_settings() -> None:
