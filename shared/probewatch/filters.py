@@ -372,6 +372,79 @@ REASONS["wrong-number"] = (
 )
 REASONS["isp-network"] = "your ISP's network (declared by you, or matched by registry data)"
 
+# Reason code -> (short title, one sentence) for a reader who knows nothing of networking: the
+# digest shows these, never the code. Every code in REASONS has one (a unit test checks).
+READER_TEXT: dict[str, tuple[str, str]] = {
+    "special-purpose-source": (
+        "Private or reserved address",
+        "The sender's address is a private, local or reserved one that belongs to nobody on "
+        "the internet, so there is no one to report it to.",
+    ),
+    "reporter-inactive": (
+        "Reporting was paused",
+        "It arrived while your reporting was paused or stopped, so nothing was reported.",
+    ),
+    "allowed-connection": (
+        "Your firewall let it in",
+        "Your firewall allowed this connection, so it was wanted traffic, not an attack.",
+    ),
+    "outbound": (
+        "Sent by your own devices",
+        "It went out from your own network, so it was not someone probing you.",
+    ),
+    "own-network": (
+        "From your own network",
+        "It came from your own internet address or the addresses next to it.",
+    ),
+    "isp-resolver": (
+        "Your provider's name server",
+        "It came from your internet provider's name server, which you told us about.",
+    ),
+    "isp-network": (
+        "Your internet provider",
+        "It came from your own internet provider, which often checks its customers' lines.",
+    ),
+    "isp-dhcp": (
+        "Your provider handing out addresses",
+        "It was your internet provider giving your router its address, which is normal.",
+    ),
+    "irc-proxy-check": (
+        "A chat server checking you",
+        "A chat (IRC) server you use checked your connection, which such servers do.",
+    ),
+    "lb-proximity-probe": (
+        "A big website measuring distance",
+        "A large website's network measured how far away you are to serve you faster.",
+    ),
+    "requested-scan": (
+        "A security test someone asked for",
+        "It came from a security-test service that people use to check their own firewall.",
+    ),
+    "self-scan": (
+        "Your own test",
+        "It happened within an hour of a test of your own firewall that you told us about.",
+    ),
+    "p2p": (
+        "File sharing",
+        "It used the connections of file-sharing programs, whose users contact each other "
+        "without meaning harm.",
+    ),
+    "game": (
+        "Online games",
+        "It used the connections of online games, whose players contact each other without "
+        "meaning harm.",
+    ),
+    "wrong-number": (
+        "Meant for someone else",
+        "It looked like a late answer meant for whoever had your internet address before "
+        "you, not an attack.",
+    ),
+    "web-crawler": (
+        "A search engine",
+        "It came from a search engine's crawler, which visits addresses to index the web.",
+    ),
+}
+
 
 def source_facts(events: Iterable[ProbeEvent], **known: Any) -> SourceFacts:
     ports = frozenset(e.dst_port for e in events if e.dst_port is not None)

@@ -21,6 +21,10 @@ from email.policy import default
 from pathlib import Path
 from typing import Any
 
+from probewatch.digest_sections import NUMBERS, STAGE_TEXT
+from probewatch.digest_words import READING_TEXT, reason_title
+from probewatch.filters import READER_TEXT
+
 REPO = Path(__file__).resolve().parents[2]
 EMAILS = REPO / "events" / "emails"
 INCIDENT_ID = re.compile(r"PW-\d{8}-[0-9a-f]{8}")
@@ -81,23 +85,44 @@ class Digest:
     sections: dict[str, list[str]] = field(default_factory=dict)
 
     def count(self, what: str) -> int:
-        """A row of the Summary table, e.g. count("Events accepted")."""
-        for line in self.sections["Summary"]:
+        """A row of the numbers table, e.g. count("Events accepted")."""
+        for line in self.sections[NUMBERS]:
             if line.startswith(what + "  "):
                 return int(line.split()[-1])
-        raise AssertionError(f"{self.reporter}: no {what!r} in the summary")
+        raise AssertionError(f"{self.reporter}: no {what!r} in {NUMBERS!r}")
 
     def incidents_in(self, title: str) -> set[str]:
         return {m for line in self.sections.get(title, []) for m in INCIDENT_ID.findall(line)}
 
     def dropped(self, stage: str) -> dict[str, int]:
-        """reason -> events from the "Events dropped" table, for one stage."""
+        """reason code -> events from the "Events not reported" list, for one stage. The text
+        names each reason by its title only; the titles are told back to codes here, and a
+        title that names no code fails."""
+        codes = READING_TEXT if stage == "reading" else READER_TEXT
+        code_of = {reason_title(code): code for code in codes}
         out: dict[str, int] = {}
-        for line in self.sections.get("Events dropped", []):
-            cells = line.split()
-            if len(cells) >= 3 and cells[0] == stage and cells[2].isdigit():
-                out[cells[1]] = out.get(cells[1], 0) + int(cells[2])
+        for block in _blocks(self.sections.get("Events not reported", [])):
+            if block.get("Kept out") != STAGE_TEXT[stage]:
+                continue
+            assert block["Reason"] in code_of, f"{self.reporter}: unknown {block['Reason']!r}"
+            code = code_of[block["Reason"]]
+            out[code] = out.get(code, 0) + int(block["Events"])
         return out
+
+
+def _blocks(lines: list[str]) -> list[dict[str, str]]:
+    """ "- Label: value" starts a row, "  Label: value" adds to it, deeper lines continue."""
+    rows: list[dict[str, str]] = []
+    label = ""
+    for line in lines:
+        if line.startswith(("- ", "  ")) and not line.startswith("    ") and ": " in line:
+            if line.startswith("- "):
+                rows.append({})
+            label, _, value = line[2:].partition(": ")
+            rows[-1][label] = value
+        elif line.startswith("    ") and rows and label:
+            rows[-1][label] += " " + line.strip()
+    return rows
 
 
 @dataclass

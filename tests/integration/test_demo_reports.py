@@ -24,9 +24,9 @@ pytestmark = [
 SECTION_OF_STATUS = {
     "sent": "Reports sent",
     "held": "Reports waiting for your review",
-    "open": "Incidents open",
-    "queued": "Incidents open",
-    "not-reported": "Incidents not reported",
+    "open": "Still being watched",
+    "queued": "Still being watched",
+    "not-reported": "Addresses not reported",
 }
 
 
@@ -107,7 +107,7 @@ def test_digest_accounts_for_every_event_of_the_reporter(demo: DemoRun, reporter
             )
     # Nothing is shown as still open once it is final.
     final = {i["incident_id"] for i in incidents if i["status"] not in ("open", "queued")}
-    assert not digest.incidents_in("Incidents open") & final
+    assert not digest.incidents_in("Still being watched") & final
 
 
 def test_summary_counts_add_up(demo: DemoRun) -> None:

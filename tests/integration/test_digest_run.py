@@ -112,7 +112,7 @@ def test_each_reporter_gets_their_local_day_just_after_their_midnight(
     assert berlin["From"] == aws_stack.sender
     assert str(berlin["Subject"]).startswith("probewatch digest 2026-11-25:")
     assert accepted(berlin) == 11
-    assert "from 2026-11-25 00:00 CET (23:00 UTC) to 2026-11-26 00:00 CET (23:00 UTC)" in (
+    assert "From 2026-11-25 00:00 CET (23:00 UTC) to 2026-11-26 00:00 CET (23:00 UTC)" in (
         text_of(berlin)
     )
 
@@ -121,7 +121,7 @@ def test_each_reporter_gets_their_local_day_just_after_their_midnight(
     assert str(ny["Subject"]).startswith("probewatch digest 2026-11-25:")
     assert accepted(ny) == 110
     text = text_of(ny)
-    assert "from 2026-11-25 00:00 EST (05:00 UTC) to 2026-11-26 00:00 EST (05:00 UTC)" in text
+    assert "From 2026-11-25 00:00 EST (05:00 UTC) to 2026-11-26 00:00 EST (05:00 UTC)" in text
     assert "192.0.2.1" in text and "abuse@isp.example" in text
     assert "2026-11-25 22:00 EST (03:00 UTC)" in text  # the reporter's zone, UTC beside it
 
@@ -158,7 +158,7 @@ def test_a_retried_or_overlapping_run_sends_nothing_twice(table: str) -> None:
             ["2026-10-24T22:00:00", "2026-10-25T00:30:00", "2026-10-25T22:30:00"],
             ["2026-10-24T21:59:00", "2026-10-25T23:00:00"],
             "2026-10-25T23:05:00",
-            "from 2026-10-25 00:00 CEST (22:00 UTC) to 2026-10-26 00:00 CET (23:00 UTC)",
+            "From 2026-10-25 00:00 CEST (22:00 UTC) to 2026-10-26 00:00 CET (23:00 UTC)",
         ),
         # New York starts summer time on 8 March 2026: a 23-hour day, 05:00 to 04:00 UTC.
         (
@@ -166,7 +166,7 @@ def test_a_retried_or_overlapping_run_sends_nothing_twice(table: str) -> None:
             ["2026-03-08T05:00:00", "2026-03-08T07:30:00", "2026-03-09T03:59:00"],
             ["2026-03-08T04:59:00", "2026-03-09T04:00:00"],
             "2026-03-09T04:05:00",
-            "from 2026-03-08 00:00 EST (05:00 UTC) to 2026-03-09 00:00 EDT (04:00 UTC)",
+            "From 2026-03-08 00:00 EST (05:00 UTC) to 2026-03-09 00:00 EDT (04:00 UTC)",
         ),
     ],
 )
