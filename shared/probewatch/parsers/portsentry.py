@@ -43,7 +43,7 @@ class PortsentryParser:
         evidence = None
         if proto == "TCP":
             # PortSentry 2 names the protocol first: "TCP SYN/Normal scan", "TCP NULL scan"
-            words = kind.split("/")[0].split()
+            words = kind.split("/")[0].split() or [""]  # a blank kind names no scan
             first = words[1 if len(words) > 1 and words[0] == "TCP" else 0].upper()
             flags = _KIND_FLAGS.get(first)
             if kind.startswith("Connect"):

@@ -98,3 +98,72 @@ def test_json_says_which_way_and_stats_count_without_keeping(
     assert main(["parse", "--stats", "--json", str(log)]) == 0
     stats = json.loads(capsys.readouterr().out)
     assert (stats["lines"], stats["events"], stats["formats"]) == (2, 2, {"netfilter": 2})
+
+
+def test_stderr_says_what_was_read_understood_and_not_understood(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = tmp_path / "fw.log"
+    bad_port = LINE.replace("SPT=1000", "SPT=x")
+    log.write_text("prose one\n\n" + LINE * 3 + bad_port + "prose two\n")
+    for mode in ("--json", "--stats"):
+        assert main(["parse", mode, str(log)]) == 0
+        captured = capsys.readouterr()
+        err = captured.err.splitlines()
+        assert err[0] == (
+            f"probewatch parse: {log}: 7 lines read, 3 understood (3 events), "
+            "1 rejected (bad-port 1), 2 not understood"
+        )
+        assert err[1:] == [
+            "  not understood, line 1: 'prose one'",
+            "  not understood, line 7: 'prose two'",
+        ]
+    # stdout of --json stays one JSON object per event, and nothing else
+    assert main(["parse", "--json", str(log)]) == 0
+    assert [json.loads(x)["line"] for x in capsys.readouterr().out.splitlines()] == [3, 4, 5]
+
+
+def test_empty_stdin_and_a_binary_file_say_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))
+    assert main(["parse", "--json", "-"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.strip() == "probewatch parse: stdin: empty input, nothing to parse"
+    blob = tmp_path / "fw.log.gz"
+    blob.write_bytes(bytes(range(256)) * 40)
+    assert main(["parse", "--json", str(blob)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "looks like binary data" in captured.err.splitlines()[0]
+
+
+def test_the_fast_json_writer_writes_what_json_dumps_writes() -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from probewatch.event_lines import input_json, json_lines
+    from probewatch.model import ProbeEvent
+
+    events = [
+        ProbeEvent(time, src, sport, dst, dport, proto, "block", fmt, raw, flags, None, ev,
+                   n, direction)  # fmt: skip
+        for n, (time, src, sport, dst, dport, proto, fmt, raw, flags, ev, direction) in enumerate(
+            [
+                (datetime(2026, 1, 14, 10, tzinfo=UTC), "203.0.113.7", 1, "198.51.100.1", 22,
+                 "TCP", "netfilter", "plain", "SYN", None, "in"),
+                (None, "2001:db8::1", None, None, None, "ICMPV6", "x", 'q"uo\\te\x00\ud800\u2028',
+                 None, "ids", None),
+                (datetime(2026, 1, 14, 10, 0, 0, 123456, tzinfo=UTC), "1.2.3.4", 0, "1.2.3.5",
+                 65535, 'P"RO', "f\u00e9", "\U0001f525", "ACK SYN", "established", "out"),
+                (datetime(2026, 1, 14, 10, tzinfo=timezone(timedelta(hours=2))), "1.2.3.4",
+                 None, "1.2.3.5", None, "UDP", "f", "", None, None, "forward"),
+            ]
+        )
+    ]  # fmt: skip
+    for path in ("fw.log", 'we"ird\\path\u00e9.log', "-"):
+        got = json_lines(events, input_json(path))
+        assert got == [json.dumps(e.to_json(input=path, line=e.line_no)) + "\n" for e in events]
