@@ -138,7 +138,17 @@ def _open_new(src_ip: str, events: list[ProbeEvent], previous: Incident | None) 
     if not events:
         return Assignment(None, [])
     incident = new_incident(src_ip, _time(events[0]), previous.incident_id if previous else None)
+    incident.previous_report = last_report(previous)
     return Assignment(incident, events)
+
+
+def last_report(previous: Incident | None) -> str | None:
+    """The latest incident of the source that reached an abuse desk: `previous` itself when
+    it was sent (closed ones keep sent_at), else the one it cited. A re-report after 72 hours
+    names it, so the desk can join the two; one never sent is nothing they know of."""
+    if previous is None:
+        return None
+    return previous.incident_id if previous.sent_at is not None else previous.previous_report
 
 
 def summarize(

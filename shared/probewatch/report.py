@@ -296,6 +296,9 @@ def _summary_block(incident: Incident, count: int, n_reporters: int, ptr: str | 
         ("Independent reporters", str(n_reporters)),
         ("Incident", clean_text(incident.incident_id, 40)),
     ]
+    if incident.previous_report and INCIDENT_ID_RE.fullmatch(incident.previous_report):
+        # A re-report after 72 hours: the desk can join it to what they already have.
+        rows.append(("Reported before as", incident.previous_report))
     network = incident.network or {}
     name = _NETNAME_RE.sub("", clean_text(network.get("name") or "", 60))
     cidr = _valid_cidr(network.get("cidr"), incident.src_ip)

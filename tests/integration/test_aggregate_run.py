@@ -12,6 +12,7 @@ from aggregate_helpers import T0, FakeBacktracer, probe, queue_bodies, settings,
 from probewatch.aggregate_run import run_aggregate
 from probewatch.local.resources import LocalStack
 from probewatch.model import Reporter
+from probewatch.report import report_text
 from probewatch.store import keys
 from probewatch.store.incidents import get_incident, save_incident
 from probewatch.store.overview import count_active_sources
@@ -131,6 +132,10 @@ def test_reescalation_opens_a_new_incident_that_names_the_previous(stack: LocalS
     newer = get_incident(table, _pointer(table, SRC) or "")
     assert newer is not None and newer.incident_id != reported.incident_id
     assert newer.previous_incident == reported.incident_id
+    # Issue 12: the re-report cites the earlier report, in the text the desk gets.
+    assert newer.previous_report == reported.incident_id
+    text = " ".join(report_text(newer, []).split())
+    assert f"Reported before as: {reported.incident_id}" in text
     assert newer.status == "queued" and newer.event_count == 3
     assert queue_bodies(stack.send_queue_url) == [{"incident_id": newer.incident_id, "attempt": 0}]
 

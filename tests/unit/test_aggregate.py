@@ -159,6 +159,22 @@ def test_activity_more_than_72_hours_after_a_report_opens_a_new_incident() -> No
     assert len(plan.events) == 2
 
 
+def test_a_new_incident_cites_the_last_one_that_was_reported() -> None:
+    sent = _reported(62)
+    sent.sent_at = T0 + timedelta(minutes=70)
+    late = at(62 + 72 * 60 + 1)
+    plan = assign_events(SRC, sent, [late], late.time + timedelta(hours=1))
+    assert plan.incident is not None and plan.incident.previous_report == sent.incident_id
+    # Never sent (e.g. cancelled in review): the desk never saw it, so it is not cited, but
+    # the report it cited itself still is.
+    cancelled = _reported(62)
+    cancelled.status, cancelled.previous_report = "cancelled", "PW-20261101-0badcafe"
+    plan = assign_events(SRC, cancelled, [late], late.time + timedelta(hours=1))
+    assert plan.incident is not None
+    assert plan.incident.previous_incident == cancelled.incident_id
+    assert plan.incident.previous_report == "PW-20261101-0badcafe"
+
+
 def test_not_reported_incident_is_judged_again_only_when_new_events_arrive() -> None:
     incident = new_incident(SRC, T0)
     summarize(incident, [at(0)], {}, REPORTERS)
