@@ -190,6 +190,12 @@ def _allowed(event: ProbeEvent, _r: Reporter | None, _f: SourceFacts) -> bool:
     return event.action == "allow"
 
 
+def _no_verdict(event: ProbeEvent, _r: Reporter | None, _f: SourceFacts) -> bool:
+    # Parsers mark lines that only describe a connection (a NAT mapping, a URL-filter match,
+    # an SSL session) with evidence "no-verdict": nothing there says a probe was refused.
+    return event.action == "unknown" and event.evidence == "no-verdict"
+
+
 def _own_address(event: ProbeEvent, reporter: Reporter | None, _f: SourceFacts) -> bool:
     if reporter is None:
         return False
@@ -291,6 +297,11 @@ EVENT_RULES: tuple[Rule, ...] = (
         "allowed-connection",
         "the firewall allowed it: allowed connections are not probes",
         _allowed,
+    ),
+    Rule(
+        "no-verdict",
+        "the log only describes the connection (NAT mapping, URL match, SSL session): not a probe",
+        _no_verdict,
     ),
     Rule("outbound", "sent by your own network, not to it: never a probe of it", _outbound),
     Rule("own-network", "from your own public address's network", _own_address),

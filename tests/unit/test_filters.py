@@ -70,6 +70,8 @@ EVENT_CASES: list[tuple[str | None, dict[str, Any], dict[str, Any], str]] = [
     ("reporter-inactive", {"reporter": "nobody@example.org"}, {}, "no such reporter (removed)"),
     ("reporter-inactive", {"reporter": None}, {}, "no reporter at all"),
     ("allowed-connection", {"action": "allow"}, {}, "the firewall let it in"),
+    ("no-verdict", {"action": "unknown", "evidence": "no-verdict"}, {}, "a NAT mapping line"),
+    (None, {"action": "unknown", "evidence": "ids"}, {}, "near miss: IDS alert, not stopped"),
     ("outbound", {"direction": "out"}, {}, "the reporter's own host sent it"),
     (None, {"direction": "in"}, {}, "near miss: inbound"),
     (None, {"direction": "forward"}, {}, "near miss: routed through, from outside"),

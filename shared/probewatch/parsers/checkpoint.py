@@ -45,7 +45,11 @@ def _fields(line: str) -> dict[str, str]:
             if sep:
                 pairs.setdefault(key.strip().rsplit(" ", 1)[-1], value.strip().strip('"'))
         return pairs
-    return parse_kv(line)
+    # `[Fields@1.3.6.1.4.1.2620 Action="accept" src="..." ...]` spells some keys capitalised
+    lowered: dict[str, str] = {}
+    for key, value in parse_kv(line).items():
+        lowered.setdefault(key.lower(), value)
+    return lowered
 
 
 def _time(text: str, ctx: ParseContext) -> datetime | None:
@@ -93,6 +97,7 @@ class CheckpointParser:
             or "originsicname" in line
             or "loguid" in line
             or "FireWall-1" in line
+            or "Fields@1.3.6.1.4.1.2620" in line  # Check Point's enterprise number (CP-GW)
         )
 
     def parse(self, line: str, ctx: ParseContext) -> list[ProbeEvent] | None:

@@ -24,12 +24,15 @@ from __future__ import annotations
 import re
 
 from probewatch.model import Action, ProbeEvent
-from probewatch.parsers import timestamps, validate
+from probewatch.parsers import cisco_asa_more, cisco_ftd, timestamps, validate
 from probewatch.parsers.base import ParseContext
+from probewatch.parsers.cisco_ports import port_text
 from probewatch.parsers.patterns import lazy
-from probewatch.parsers.vendor_helpers import endpoint, is_ip, verdict, zone_direction
+from probewatch.parsers.vendor_helpers import endpoint as _address_port
+from probewatch.parsers.vendor_helpers import is_ip, verdict, zone_direction
 
-_TAG = lazy(r"%(?:ASA|PIX|FTD|FWSM)-(?:[\w]+-)?\d-(?P<id>\d{6})\s*:?\s*")
+# "%ASA-4-106023:", the "%ASA|PIX-4-106023:" of Cisco's guides, or the tag without its "%".
+_TAG = lazy(r"(?:%|\b)(?:ASA|PIX|FTD|FWSM)(?:\|PIX)?-(?:[\w]+-)?\d-(?P<id>\d{6})\b\s*:?\s*")
 _REPEATED = lazy(r"message repeated \d+ times:\s*\[\s*(?P<inner>.*?)\s*\]?\s*$")
 
 # An endpoint token: "iface:addr/port", stops before "(" (mapped address, user) and spaces.
@@ -64,8 +67,8 @@ _ICMP_INVALID = re.compile(  # eager: compared with `match.re is`
     rf"^Denied invalid ICMP code \d+, for (?P<src>{_EP}){_PARENS} to (?P<dst>{_EP})"
 )
 _ACL_DENIED = lazy(
-    rf"^(?P<proto>\w+) (?:access denied by ACL|request discarded) from (?P<src>{_EP}) "
-    rf"to (?P<dst>{_EP})"
+    rf"^(?P<proto>\w+) (?P<verdict>access denied by ACL|request discarded|access permitted) "
+    rf"from\s+(?P<src>{_EP}) to (?P<dst>{_EP})"
 )
 _ACCESS_LIST = lazy(
     r"^access-list \S+ (?P<verdict>permitted|denied|est-allowed) (?P<proto>[\w-]+) "
@@ -95,6 +98,7 @@ _DROP_FROM_TO = lazy(
 _DROP_SRC_DST = lazy(
     rf"\b(?P<proto>tcp|udp|icmp|sctp|gre) src (?P<src>{_EP}) dst (?P<dst>[^\s(),;]+)"
 )
+_PROTOCOL_NUMBER = lazy(r"\bprotocol=(\d{1,3})\b")
 _SHUNNED = lazy(r"^Shunned packet: (?P<src>[^\s=]+)\s*==?>?\s*(?P<dst>[^\s=]+)")
 # Message id -> (action, protocol when the message names none, TCP flags it implies)
 _DROPS: dict[str, tuple[Action, str | None, str | None]] = {
@@ -119,7 +123,6 @@ _DROPS: dict[str, tuple[Action, str | None, str | None]] = {
 _IDS = lazy(r"^IDS:(?P<sig>\d+) .*?\bfrom (?P<src>[^\s,]+) to (?P<dst>[^\s,]+)")
 # Teardown reasons saying the three-way handshake never completed.
 _NOT_ESTABLISHED = ("SYN Timeout", "SYN Control")
-_FTD_FIELD = lazy(r"(\w+): ([^,]*)")
 
 
 def _ids_proto(signature: str) -> str:
@@ -134,16 +137,24 @@ class CiscoAsaParser:
         self._times = timestamps.HeaderTimes()
 
     def can_parse(self, line: str) -> bool:
-        return "%" in line and (
-            "%ASA-" in line or "%PIX-" in line or "%FTD-" in line or "%FWSM-" in line
+        if "ASA-" in line or "PIX-" in line or "FTD-" in line or "FWSM-" in line:
+            return True
+        # A message pasted without its tag ("Deny tcp src outside:A/p dst inside:B/q ...")
+        return ("Deny " in line and (" src " in line or " from " in line)) or (
+            "denied" in line and " from " in line
         )
 
     def parse(self, line: str, ctx: ParseContext) -> list[ProbeEvent] | None:
         tag = _TAG.search(line)
         if tag is None:
-            return None
-        message_id = tag.group("id")
-        body = line[tag.end() :].strip()
+            start = cisco_asa_more.untagged_start(line)
+            message_id = cisco_asa_more.untagged_id(line[start:]) if start >= 0 else None
+            if message_id is None:
+                return None
+            body, tag_start = line[start:].strip(), start
+        else:
+            message_id, tag_start = tag.group("id"), tag.start()
+            body = line[tag.end() :].strip()
         if body.startswith("message repeated"):
             repeated = _REPEATED.match(body)
             if repeated:
@@ -152,8 +163,8 @@ class CiscoAsaParser:
         if fields is None:
             return []
         time, _ = self._times.leading(line, ctx)
-        if time is None and tag.start() > 0:
-            time = timestamps.parse_bsd(line[: tag.start()].strip(" :"), ctx)
+        if time is None and tag_start > 0:
+            time = timestamps.parse_bsd(line[:tag_start].strip(" :"), ctx)
         if fields.time_text:
             time = timestamps.parse_iso(fields.time_text, ctx) or time
         src_ip, src_port = fields.src
@@ -221,8 +232,20 @@ def _direction(way: str | None, src: str | None, dst: str | None) -> str | None:
     return zone_direction(_zone(src), _zone(dst))
 
 
+def endpoint(text: str) -> tuple[str, str | None]:
+    """(address, port) of an "iface:addr/port" token; Cisco port names read as numbers."""
+    address, port = _address_port(text)
+    return address, port_text(port)
+
+
 def _fields(message_id: str, body: str) -> _Fields | None:
     """What the message says about the traffic, or None for messages about other things."""
+    more = cisco_asa_more.fields(message_id, body)
+    if more is not None:
+        dst = endpoint(more.dst) if more.dst else (None, None)
+        return _Fields(_proto_word(more.proto.upper()), endpoint(more.src), dst, more.action,
+                       evidence=more.evidence,
+                       direction=_direction(None, more.src, more.dst))  # fmt: skip
     if message_id in _DROPS:
         return _dropped(message_id, body)
     family = message_id[:3]
@@ -239,8 +262,9 @@ def _fields(message_id: str, body: str) -> _Fields | None:
         match = _ACL_DENIED.match(body)
         if match is None:
             return None
+        action = "allow" if match.group("verdict") == "access permitted" else "block"
         return _Fields(match.group("proto"), endpoint(match.group("src")),
-                       endpoint(match.group("dst")), "block")  # fmt: skip
+                       endpoint(match.group("dst")), action)  # fmt: skip
     if family == "302":
         return _connection(body)
     if family == "434":
@@ -269,6 +293,11 @@ def _dropped(message_id: str, body: str) -> _Fields | None:
         match = _DROP_SRC_DST.search(body)
     else:
         match = _DROP_FROM_TO.search(body)
+        if match is None:  # "Invalid transport field for protocol=17, from A/p to B/q"
+            number = _PROTOCOL_NUMBER.search(body)
+            if number:
+                named = validate.proto(number.group(1))
+                match = _DROP_FROM_TO.search(f"{named} {body[number.end():]}")
     if match is None:
         if default_proto is None or message_id == "401004":
             return None
@@ -360,24 +389,11 @@ def _connection(body: str) -> _Fields | None:
 
 
 def _ftd_event(message_id: str, body: str) -> _Fields | None:
-    """FTD 430001 (intrusion), 430002/430003 (connection start/end) `Key: value, ...`."""
-    fields = {key: value.strip() for key, value in _FTD_FIELD.findall(body)}
-    src, proto = fields.get("SrcIP"), fields.get("Protocol")
-    if not src or not proto:
+    found = cisco_ftd.fields(message_id, body)
+    if found is None:
         return None
-    ports = (fields.get("SrcPort"), fields.get("DstPort"))
-    if message_id == "430001":
-        result = fields.get("InlineResult", "")
-        action: Action = "block" if result.lower() in ("blocked", "dropped") else "unknown"
-        evidence: str | None = "ids"
-    else:
-        word = fields.get("AccessControlRuleAction", "").split()[0:1]
-        action = verdict(word[0] if word else None)
-        if word and word[0].lower() in ("trust", "fastpath"):
-            action = "allow"
-        evidence = None
-    return _Fields(proto, (src, ports[0]), (fields.get("DstIP"), ports[1]), action,
-                   evidence=evidence, time_text=fields.get("FirstPacketSecond"))  # fmt: skip
+    return _Fields(found.proto, found.src, found.dst, found.action, evidence=found.evidence,
+                   time_text=found.time_text)  # fmt: skip
 
 
 PARSER = CiscoAsaParser()

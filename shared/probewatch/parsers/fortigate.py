@@ -4,12 +4,15 @@
         logid="0000000013" type="traffic" subtype="forward" srcip=203.0.113.7 srcport=51234
         dstip=198.51.100.2 dstport=22 proto=6 action="deny" policyid=0
 
-Only `type=traffic` and `type=utm` with subtype ips/anomaly (FortiOS 5.0-5.2: `type=ips`,
-`type=anomaly`) carry traffic; `type=event` (admin logins, VPN, HA...) and other UTM subtypes
-(web filter, AV...) give no events. FortiOS 3/4 spell the keys differently
+`type=traffic` and `type=utm` (FortiOS 5.0-5.2 name the UTM kind as the type: `type=ips`,
+`type=webfilter`...) carry traffic; `type=event` (admin logins, VPN, HA...) gives no events.
+IPS and anomaly (DoS) logs carry evidence "ids"; the other UTM logs (web filter, antivirus,
+application control...) are the same session seen by a content filter: blocked -> block,
+passed -> allow, only logged ("monitored") -> unknown with evidence "no-verdict". FortiOS 3/4 spell the keys differently
 (`device_id= log_id= ... status=deny src= src_port= dst= dst_port=`): same meaning.
 Time: `date`+`time` with the `tz` offset when given; otherwise `eventtime` (epoch, UTC; in
-s/ms/us/ns depending on the FortiOS version); otherwise `date`+`time` in the reporter's zone.
+s/ms/us/ns depending on the FortiOS version); otherwise `date`+`time` in the reporter's zone;
+a garbled `time=` (some collectors write "time=10: 13:03") falls back to the syslog envelope.
 Actions: deny/drop/blocked/dropped/reset/clear_session -> block; accept/close/timeout/
 client-rst/server-rst/pass_session -> allow; IPS "detected" -> unknown (seen, not stopped).
 """
@@ -22,9 +25,16 @@ from probewatch.model import ProbeEvent
 from probewatch.parsers import timestamps, validate
 from probewatch.parsers.base import LineRejected, ParseContext
 from probewatch.parsers.kv import parse_kv
-from probewatch.parsers.vendor_helpers import verdict, zone_direction
+from probewatch.parsers.vendor_helpers import NO_VERDICT, verdict, zone_direction
 
 _UTM_TRAFFIC = frozenset({"ips", "anomaly"})
+# FortiOS 5.0-5.2 `type=` values of the other UTM logs (later: type=utm subtype=<these>).
+_UTM_CONTENT = frozenset({
+    "webfilter", "virus", "app-ctrl", "dlp", "emailfilter", "spam", "waf", "dns", "ssl",
+    "file-filter", "voip", "cifs", "ssh", "icap", "casb", "virtual-patch",
+})  # fmt: skip
+_PASSED = frozenset({"pass", "passthrough", "allow", "permit", "exempt"})
+_LOGGED_ONLY = frozenset({"monitored", "detected", "log-only", "logged", "analytics"})
 # FortiOS 3.x/4.x key names -> the 5.x+ ones the parser reads
 _OLD_KEYS = (
     ("src", "srcip"),
@@ -62,6 +72,9 @@ def _time(fields: dict[str, str], ctx: ParseContext) -> datetime | None:
 class FortigateParser:
     name = "fortigate"
 
+    def __init__(self) -> None:
+        self._times = timestamps.HeaderTimes()
+
     def can_parse(self, line: str) -> bool:
         if "srcip=" in line:
             return "devid=" in line or "logid=" in line
@@ -75,19 +88,28 @@ class FortigateParser:
                     fields[new] = fields[old]
         kind, subtype = fields.get("type", ""), fields.get("subtype", "")
         ids = (kind == "utm" and subtype in _UTM_TRAFFIC) or kind in _UTM_TRAFFIC
-        if kind != "traffic" and not ids:
+        content = not ids and (kind == "utm" or kind in _UTM_CONTENT)
+        if kind != "traffic" and not ids and not content:
             return []
         if "srcip" not in fields or "proto" not in fields:
             return []
-        word = fields.get("action", "")
+        word = fields.get("action", "").lower()
         action = verdict(word)
+        evidence = "ids" if ids else None
         if ids and word in ("detected", "monitored", "pass"):
             action = "unknown"
         if kind == "traffic" and word in ("ip-conn", "dns"):
             action = "unknown"
+        if content:
+            if word in _PASSED:
+                action = "allow"
+            elif word in _LOGGED_ONLY or action == "unknown":
+                action, evidence = "unknown", NO_VERDICT
         moment = _time(fields, ctx)
         if moment is None and ("date" in fields or "eventtime" in fields):
-            raise LineRejected("bad-time")
+            moment = self._times.leading(line, ctx)[0]
+            if moment is None:
+                raise LineRejected("bad-time")
         return [
             validate.make_event(
                 format=self.name,
@@ -99,7 +121,7 @@ class FortigateParser:
                 dst_port=fields.get("dstport"),
                 proto_name=fields["proto"],
                 action_word=action,
-                evidence="ids" if ids else None,
+                evidence=evidence,
                 # interface roles (wan/lan) or names (wan1/internal) say which way it went
                 direction=zone_direction(
                     fields.get("srcintfrole") or fields.get("srcintf"),

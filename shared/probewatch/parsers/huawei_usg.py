@@ -13,9 +13,11 @@ Key spellings vary by module (source-ip, SrcIp, SourceIP...); they are compared 
 case, `-` or `_`. The action: POLICYDENY -> block, POLICYPERMIT -> allow, else the `Action`
 field (IPS "alert" -> unknown). IPS / attack-defence messages carry evidence "ids".
 Time: the syslog envelope (Huawei writes the year, sometimes an offset glued to the clock, or
-a leading "2018/10/05 09:52:14" in the reporter's zone). URL-filter matches are about
-content, not connection attempts: no events (like other vendors' web filters). Messages without a source address and
-protocol (logins, configuration, SECE/ARP housekeeping) give no events.
+a leading "2018/10/05 09:52:14" in the reporter's zone). SECLOG SESSION_TEARDOWN records a
+session the policy let through: allow. URL-filter matches (%%01URL/4/FILTER) describe the
+session: Action=Block -> block, Alert (only logged) -> unknown with evidence "no-verdict",
+never reported. Messages without a source address and protocol (logins, configuration,
+SECE/ARP housekeeping) give no events.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from probewatch.model import Action, ProbeEvent
 from probewatch.parsers import timestamps, validate
 from probewatch.parsers.base import ParseContext
 from probewatch.parsers.patterns import lazy
-from probewatch.parsers.vendor_helpers import verdict, zone_direction
+from probewatch.parsers.vendor_helpers import NO_VERDICT, verdict, zone_direction
 
 _TAG = lazy(r"%%\d\d(?P<module>[A-Z_0-9]+)/\d/(?P<name>[A-Z_0-9]+)(?:\(\w+\))?:")
 # Huawei may glue the offset to the clock: "Nov  5 2021 11:34:18+08:00 USG ..."
@@ -35,7 +37,7 @@ _GLUED_OFFSET = lazy(
     r"(?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)(?P<z>[+-]\d\d:?\d\d)\s"
 )
 _SLASH_DATE = lazy(r"^(?:<\d{1,3}>)?(\d{4})/(\d{1,2})/(\d{1,2}) (\d\d:\d\d:\d\d)\s")
-_CONTENT_MODULES = frozenset({"URL"})
+_CONTENT_MODULES = frozenset({"URL"})  # content filters: a match is no verdict by itself
 _PAIR = lazy(r"(?:^|[\s,(])([A-Za-z][\w\-]*)=\"?([^,\")]*)")
 _KEYS = {
     "src": ("sourceip", "srcip", "srcipaddr", "sourceaddress"),
@@ -74,21 +76,22 @@ class HuaweiUsgParser:
         tag = _TAG.search(line)
         if tag is None:
             return None
-        if tag.group("module") in _CONTENT_MODULES:
-            return []
         fields = _normalised(line[tag.end() :])
         src, proto = _pick(fields, "src"), _pick(fields, "proto")
         if not src or not proto:
             return []
         name, module = tag.group("name"), tag.group("module")
         action: Action
+        evidence = "ids" if module in _IDS_MODULES else None
         if name.startswith("POLICYDENY"):
             action = "block"
-        elif name.startswith("POLICYPERMIT"):
+        elif name.startswith(("POLICYPERMIT", "SESSION_TEARDOWN")):
             action = "allow"
         else:
             word = fields.get("action", "")
             action = "unknown" if word.lower() == "alert" else verdict(word)
+            if action == "unknown" and module in _CONTENT_MODULES:
+                evidence = NO_VERDICT
         return [
             validate.make_event(
                 format=self.name,
@@ -100,7 +103,7 @@ class HuaweiUsgParser:
                 dst_port=_pick(fields, "dport"),
                 proto_name=proto,
                 action_word=action,
-                evidence="ids" if module in _IDS_MODULES else None,
+                evidence=evidence,
                 direction=zone_direction(
                     fields.get("srczone") or fields.get("sourcezone"),
                     fields.get("dstzone") or fields.get("destinationzone"),

@@ -29,6 +29,8 @@ as one:
   * "The cache is full; ... some will be dropped": allow. It reports the device's load, not
     a verdict on the connection it names, and an overloaded firewall is no evidence against
     whoever connected at that moment.
+"NAT Mapping" and "SSL VPN Traffic" lines describe a connection without a verdict: action
+unknown, evidence "no-verdict" (never reported).
 VPN negotiation messages ("IKE Initiator: Start Quick Mode", "Received notify: ...") name
 the two gateways, not traffic through the firewall: no events.
 Such a line needs only a source and a destination (a failover names two interface
@@ -44,7 +46,7 @@ from probewatch.parsers import timestamps, validate
 from probewatch.parsers.base import ParseContext
 from probewatch.parsers.kv import parse_kv
 from probewatch.parsers.patterns import lazy
-from probewatch.parsers.vendor_helpers import colon_endpoint
+from probewatch.parsers.vendor_helpers import NO_VERDICT, colon_endpoint
 
 # The device's own housekeeping: its management (sessions, logins), its own traffic and state.
 _HOUSEKEEPING = lazy(
@@ -58,6 +60,8 @@ _BLOCK = lazy(r"drop|denied|\bdeny|block|discard|reject|not allowed", re.IGNOREC
 _DETECT = lazy(r"detected|flood|scan|attack|spoof", re.IGNORECASE)
 _ALLOWED = lazy(r"Connection (?:Opened|Closed)|allowed|accepted|permitted", re.IGNORECASE)
 _MSG_PROTO = lazy(r"^(TCP|UDP|ICMP|ICMPv6)\b")
+# Lines that only describe a connection (its address translation, VPN traffic accounting)
+_NO_VERDICT_MSG = lazy(r"^(?:NAT Mapping|SSL VPN Traffic)\b", re.IGNORECASE)
 _VPN_NEGOTIATION = lazy(r"^(?:IKE|Received notify|IPsec|IPSec)\b")
 _SCANNED = lazy(r"scanned port list((?:,\s*\d+)+)")
 
@@ -97,7 +101,10 @@ class SonicwallParser:
         self._times = timestamps.HeaderTimes()
 
     def can_parse(self, line: str) -> bool:
-        return "id=firewall" in line and " src=" in line
+        # `id=` is the device's name: "firewall" by default, "NSA3600" or any other when set
+        if " src=" not in line:
+            return False
+        return "id=firewall" in line or (" sn=" in line and " fw=" in line and " m=" in line)
 
     def parse(self, line: str, ctx: ParseContext) -> list[ProbeEvent] | None:
         fields = parse_kv(line)
@@ -133,6 +140,8 @@ class SonicwallParser:
         elif fw_action == "forward":
             action = "allow"
         evidence = None
+        if action == "unknown" and _NO_VERDICT_MSG.match(message):
+            evidence = NO_VERDICT
 
         def event(port: str | None, source_port: str | None) -> ProbeEvent:
             return validate.make_event(

@@ -9,6 +9,8 @@
 * `rejoin_ipv6(addr, port)`: undoes a regex's "addr:port" split of a port-less IPv6 address.
 * `zone_direction(src_zone, dst_zone)`: "in"/"out" from interface or zone names when one
   side is the outside world (`outside`, `untrust`, `wan1`, `0-External`...), else None.
+* `NO_VERDICT`: the evidence of a line that describes a connection but says nothing of
+  its fate (NAT mapping, URL match, SSL session): the filters never report it.
 * `structured_data(text)`: the `key="value"` / `key:"value";` pairs of RFC 5424
   structured data (Juniper `[junos@... k="v"]`, Check Point `[k:"v"; ...]`).
 """
@@ -21,6 +23,10 @@ from probewatch.model import Action
 from probewatch.parsers import validate
 from probewatch.parsers.base import LineRejected
 from probewatch.parsers.patterns import lazy
+
+# Evidence of events whose line only describes a connection (NAT mapping, URL-filter match,
+# SSL session) without a verdict on it: action "unknown", never reported (filters.py).
+NO_VERDICT = "no-verdict"
 
 # Vendor words beyond the common ones validate.action() already knows (block, deny, drop,
 # reject, accept, permit, ...): verdict() falls back to it.
