@@ -1,6 +1,6 @@
-"""The `probewatch` command: a dispatcher; each subcommand lives in its own cli_*.py module.
+"""probewatch: turn forwarded firewall alerts into polite abuse reports.
 
-Subcommand modules are imported only when chosen, so `probewatch parse` never pays for
+The command is a dispatcher; each subcommand lives in its own cli_*.py module. Subcommand modules are imported only when chosen, so `probewatch parse` never pays for
 moto or ipwhois. Each module exposes `add_arguments(parser)` and `run(args) -> int`.
 """
 
@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+
+from probewatch.cli_errors import EXIT_ERROR, EXIT_INTERRUPTED, explain
 
 SUBCOMMANDS = {
     "parse": ("probewatch.cli_parse", "parse firewall logs or .eml files into events"),
@@ -22,8 +24,32 @@ SUBCOMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one subcommand. An error is one line on stderr (what is wrong, how to fix it) and
+    exit code 1; `--debug`, anywhere on the line, shows the traceback instead."""
     argv = sys.argv[1:] if argv is None else argv
-    top = argparse.ArgumentParser(prog="probewatch", description=__doc__.splitlines()[0])
+    debug = "--debug" in argv
+    argv = [a for a in argv if a != "--debug"]
+    try:
+        return _dispatch(argv)
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        print("probewatch: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        if debug:
+            raise
+        command = argv[0] if argv and argv[0] in SUBCOMMANDS else ""
+        print(explain(exc, command), file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _dispatch(argv: list[str]) -> int:
+    top = argparse.ArgumentParser(
+        prog="probewatch",
+        description=__doc__.splitlines()[0],
+        epilog="Add --debug to any command to see the full traceback of an error.",
+    )
     subs = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (_module, help_text) in SUBCOMMANDS.items():
         subs.add_parser(name, help=help_text, add_help=False)
