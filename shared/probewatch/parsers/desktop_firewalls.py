@@ -16,6 +16,8 @@ Kerio Personal Firewall 2 and Tiny Personal Firewall 2 (one engine) write:
 
     1,[14/Jan/2026 10:12:33 +0100],Rule 'Block NetBIOS': Blocked: In TCP, 203.0.113.9:1234->localhost:139, Owner: Tcpip Kernel Driver
     Rule 'Other ICMP': Denied: In ICMP [8] Echo Request, 203.0.113.9->localhost, Owner: no owner
+    Feb 27 21:34:27 pc Rule 'block all': Blocked: In TCP, (null) [203.0.113.9:21]->localhost:21, Owner: no owner
+        (Tiny through syslog; the name it looked up for the source, or "(null)", before it)
 
 `localhost` is the computer itself (the destination is then unknown: None).
 
@@ -51,7 +53,9 @@ _ZA_DIRECTION = {"FWIN": "in", "FWOUT": "out", "FWROUTE": "forward"}
 _KERIO = lazy(
     r"Rule '[^']*':? (?P<act>Blocked|Denied|Dropped|Permitted|Allowed|Accepted): "
     r"(?P<dir>In|Out)(?:coming|going)? (?P<proto>TCP|UDP|ICMP|IGMP|[A-Z]+)(?: \[\d+\][^,]*)?, "
-    r"(?P<src>[\w.:-]+?)(?::(?P<sport>\d+))?->(?P<dst>[\w.:-]+?)(?::(?P<dport>\d+))?(?:,|$)"
+    # the address alone, or after the name Tiny looked up for it: `(null) [203.0.113.9:21]`
+    r"(?:[^\s,\[]+ \[)?(?P<src>[\w.:-]+?)(?::(?P<sport>\d+))?\]?->"
+    r"(?P<dst>[\w.:-]+?)(?::(?P<dport>\d+))?(?:,|$)"
 )
 _KERIO_TIME = lazy(
     r"\[(?P<d>\d\d)/(?P<mo>[A-Z][a-z]{2})/(?P<y>\d{4})[ :](?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)"
@@ -71,6 +75,9 @@ _ACTIONS: dict[str, Action] = {
 
 class DesktopFirewallParser:
     name = "desktop-firewall"
+
+    def __init__(self) -> None:
+        self._times = timestamps.HeaderTimes()  # Tiny and Norton forwarded through syslog
 
     def can_parse(self, line: str) -> bool:
         # anchored tests first: ZoneAlarm rows start with their type
@@ -114,7 +121,7 @@ class DesktopFirewallParser:
         if g("src").lower() == "localhost" and g("dir") == "In":
             return []  # the computer talking to itself
         when = _KERIO_TIME.search(line, 0, match.start())
-        time = None
+        time = None if when is not None else self._times.leading(line, ctx)[0]
         if when is not None:
             w = when.group
             time = timestamps.build(ctx, w("mo"), w("d"), w("h"), w("mi"), w("s"), w("y"), w("z"))
@@ -148,7 +155,7 @@ class DesktopFirewallParser:
             validate.make_event(
                 format=self.name,
                 raw=line,
-                time=timestamps.leading_time(line, ctx),
+                time=self._times.leading(line, ctx)[0],
                 src_ip=src,
                 src_port=sport,
                 dst_ip=dst,

@@ -45,9 +45,11 @@ _LAN = lazy(
     r"(?P<dst>[\d.]+):(?P<dport>\d+)"
 )
 # its own date, else (as the router's log page shows it) a syslog-style one before the protocol
+# DG834 / DGN2200 manuals also show `TCP packet dropped - Source:IP,port,WAN - Destination:...`
 _OLD = lazy(
-    r"(?:\w{3}, (?P<when>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) - )?(?P<proto>TCP|UDP|ICMP) Packet - "
-    r"Source: ?(?P<src>[\d.]+),?(?P<sport>\d+)? Destination: ?(?P<dst>[\d.]+),?(?P<dport>\d+)?"
+    r"(?:\w{3}, (?P<when>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) - )?(?P<proto>TCP|UDP|ICMP) [Pp]acket"
+    r"(?: dropped)? - Source: ?(?P<src>[\d.]+),?(?P<sport>\d+)?(?:,[A-Z]+ -)? Destination: ?"
+    r"(?P<dst>[\d.]+),?(?P<dport>\d+)?(?:,[A-Z]+)?"
     r"(?: - \[(?P<what>[^\]]*)\])?"
 )
 _SERVICE = lazy(
@@ -74,6 +76,7 @@ class NetgearParser:
             or "[DOS " in line
             or "[LAN access from remote]" in line
             or " Packet - Source:" in line
+            or " packet dropped - Source:" in line
             or "ervice blocked: " in line
         )
 

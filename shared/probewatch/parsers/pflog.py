@@ -32,7 +32,7 @@ _PACKET = lazy(r"(?:^|[\s)])(?P<src>[0-9A-Fa-f:.]+) > (?P<dst>[0-9A-Fa-f:.]+): (
 # -vv or a short snap length `S [tcp sum ok] 123:123(0)`, `S [bad tcp cksum 1!] ...`, `S [|tcp]`
 _OLD_FLAGS = lazy(
     r"([SFRPUEW.]+) (?:\[(?:tcp sum ok|bad tcp cksum [^\]]*)\] )?"
-    r"(?:\d+:\d+\(\d+\)(?: (ack) \d+)?|(ack) \d+|\[\|tcp\]|win \d)"
+    r"(?:\d+:\d+(?:\(\d+\)(?: (ack) \d+)?)?|(ack) \d+|\[\|tcp\]|win \d)"
 )
 # new tcpdump: `Flags [S]`, `Flags [S.]`, and `Flags [none]` for a NULL scan (no flags set)
 _NEW_FLAGS = lazy(r"Flags \[([SFRPUEW.]+|none)\]")
