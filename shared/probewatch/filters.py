@@ -399,6 +399,11 @@ READER_TEXT: dict[str, tuple[str, str]] = {
         "Your firewall let it in",
         "Your firewall allowed this connection, so it was wanted traffic, not an attack.",
     ),
+    "no-verdict": (
+        "Only a note about a connection",
+        "Your firewall only noted this connection (an address translation, a web address or "
+        "an encrypted session); it did not say it stopped an attack.",
+    ),
     "outbound": (
         "Sent by your own devices",
         "It went out from your own network, so it was not someone probing you.",
