@@ -4,6 +4,11 @@ A reply reaches the report address like any forwarded alert. It is recognised by
 incident id (`PW-YYYYMMDD-xxxxxxxx`) in its Subject, or by In-Reply-To/References quoting the
 Message-ID of the report we sent. It is never parsed as a firewall log: the ingest path calls
 `record_reply` first and stops when it returns True. Only a short, cleaned excerpt is stored.
+
+A reply that is a desk command (LOOKUP, OPT-OUT, XARF ON|OFF: probewatch.desk_commands) is
+acted on instead; LOOKUP may also name its incident in the command alone. Any other reply is
+kept with the incident (its history), logged for each reporter (the digest), and relayed to
+them at once (probewatch.desk_relay, rate limited).
 """
 
 from __future__ import annotations
@@ -13,9 +18,12 @@ import re
 from datetime import datetime
 from typing import Any, Protocol
 
+from probewatch.desk_commands import handle_desk_command, parse_desk_command
+from probewatch.desk_relay import relay_reply
 from probewatch.model import Incident
 from probewatch.observability import logger
 from probewatch.report import INCIDENT_ID_RE, InvalidAddress, clean_text, validate_address
+from probewatch.store import desks
 from probewatch.store.incidents import get_incident
 from probewatch.store.mailboxes import get_sent_message
 from probewatch.store.reporters import append_log
@@ -40,11 +48,19 @@ def record_reply(mail: Any, settings: HasTable, now: datetime) -> bool:
     `mail` is an InboundMail (probewatch.mail.inbound). Bad input (no ids, unknown ids,
     incidents never reported) gives False and stores nothing.
     """
-    incident = _find_incident(mail, settings.table_name)
+    command = parse_desk_command(
+        str(getattr(mail, "subject", "") or ""), str(getattr(mail, "body_text", "") or "")
+    )
+    extra = [command.arg] if command and command.verb == "LOOKUP" and command.arg else []
+    incident = _find_incident(mail, settings.table_name, extra)
     sender = _sender(mail)
     # A reporter writing about their own incident is not an abuse desk (commands come first).
     if incident is None or sender in {r.lower() for r in incident.reporters}:
         return False
+    if command is not None:
+        result = handle_desk_command(command, mail, incident, settings, now)
+        logger.info("desk command", extra={"verb": command.verb, "result": result})
+        return True
     when = getattr(mail, "received_at", None) or now
     contact_domains = {c.email.rpartition("@")[2].lower() for c in incident.contacts}
     excerpt = reply_excerpt(_first_text(mail))
@@ -58,9 +74,19 @@ def record_reply(mail: Any, settings: HasTable, now: datetime) -> bool:
         "excerpt": excerpt,
         "automatic": bool(getattr(mail, "auto_submitted", False)),
     }
-    ident = f"{incident.incident_id}-{_short_hash(getattr(mail, 'message_id', None) or excerpt)}"
+    hashed = _short_hash(getattr(mail, "message_id", None) or excerpt)
+    ident = f"{incident.incident_id}-{hashed}"
+    table = settings.table_name
+    data["from_sent_mailbox"] = (
+        sender in desks.incident_history(table, incident.incident_id).sent_to()
+    )
+    desks.put_incident_reply(table, incident.incident_id, when, hashed, dict(data))
+    # Relayed first, so the digest line can say who already has it (an ingest retry finds the
+    # submission claimed and never gets here twice).
+    if hasattr(settings, "sender_address"):
+        data["relayed_to"] = relay_reply(incident, data, settings, now)
     for email in incident.reporters:
-        append_log(settings.table_name, email, when, "abuse-reply", ident, data)
+        append_log(table, email, when, "abuse-reply", ident, data)
     logger.info("abuse desk reply recorded", extra={"incident_id": incident.incident_id})
     return True
 
@@ -81,8 +107,8 @@ def reply_excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
     return excerpt if len(excerpt) <= limit else excerpt[: limit - 3].rstrip() + "..."
 
 
-def _find_incident(mail: Any, table_name: str) -> Incident | None:
-    for incident_id in _candidate_ids(mail, table_name):
+def _find_incident(mail: Any, table_name: str, extra: list[str]) -> Incident | None:
+    for incident_id in [*_candidate_ids(mail, table_name), *extra]:
         incident = get_incident(table_name, incident_id)
         # Only an incident that was actually reported can be answered.
         if incident is not None and (incident.message_id or incident.sent_at):

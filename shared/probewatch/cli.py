@@ -19,6 +19,9 @@ SUBCOMMANDS = {
     "reporters": ("probewatch.cli_reporters", "manage reporters (add, list, set, remove)"),
     "suppress": ("probewatch.cli_mailboxes", "never mail a report mailbox again"),
     "unsuppress": ("probewatch.cli_mailboxes", "lift a mailbox suppression"),
+    "optout": ("probewatch.cli_mailboxes", "networks/domains that get no reports (add, list)"),
+    "xarf": ("probewatch.cli_mailboxes", "mailboxes/domains that get a XARF attachment"),
+    "incidents": ("probewatch.cli_incidents", "one incident's evidence, status and history"),
     "dlq": ("probewatch.cli_dlq", "inspect and replay dead-letter queues"),
 }
 

@@ -1,5 +1,12 @@
-"""`probewatch suppress EMAIL [--reason TEXT]`, `probewatch suppress --list`,
-`probewatch unsuppress EMAIL`: the operator's side of the mailbox suppression list.
+"""The operator's side of what report mailboxes get:
+
+* `probewatch suppress EMAIL [--reason TEXT] [--mailbox-only]`, `suppress --list`,
+  `unsuppress EMAIL`: the mailbox suppression list. A suppression "because they asked not to
+  get reports" covers the network owner, so by default the mailbox's domain is opted out too
+  (never a shared webmail domain); `--mailbox-only` suppresses just that address.
+* `probewatch optout add|remove DOMAIN|CIDR|EMAIL [--reason TEXT]`, `optout list`: the
+  opt-out registry (probewatch.optouts): no report of any kind to any mailbox of it.
+* `probewatch xarf on|off EMAIL|DOMAIN`, `xarf list`: XARF attachment opt-ins.
 
 Works against the table named by --table, the deployed stack's outputs (--stack NAME) or
 PROBEWATCH_TABLE_NAME (no default: a typo must not edit another table). Registry desks (registry_desks.txt) are always suppressed and listed
@@ -23,9 +30,24 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--table", help="DynamoDB table (default: $PROBEWATCH_TABLE_NAME)")
     where.add_argument("--stack", help="CloudFormation stack (output TableName)")
+    if name == "optout":
+        parser.add_argument("action", choices=("add", "remove", "list"))
+        parser.add_argument("target", nargs="?", help="a domain, a network (CIDR) or a mailbox")
+        parser.add_argument("--reason", default="asked not to receive port-probe reports")
+        parser.add_argument("--json", action="store_true", help="with list: one JSON per line")
+        return
+    if name == "xarf":
+        parser.add_argument("action", choices=("on", "off", "list"))
+        parser.add_argument("target", nargs="?", help="a mailbox, or a domain for all of its")
+        return
     if name == "suppress":
         parser.add_argument("email", nargs="?", help="the mailbox never to mail again")
         parser.add_argument("--reason", default="asked not to receive port-probe reports")
+        parser.add_argument(
+            "--mailbox-only",
+            action="store_true",
+            help="suppress only this address, not its domain (e.g. a wrong contact)",
+        )
         parser.add_argument("--list", action="store_true", help="list suppressed mailboxes")
         parser.add_argument(
             "--registry", action="store_true", help="with --list: also the built-in registry desks"
@@ -45,6 +67,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     from probewatch.store import mailboxes
 
+    if args.command in ("optout", "xarf"):
+        from probewatch.cli_desks import run_desk_command
+
+        return run_desk_command(table, args)
     if args.command == "suppress" and args.list:
         return _list(table, args)
     if not args.email:
@@ -58,6 +84,10 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "suppress":
         mailboxes.suppress(table, email, utcnow(), args.reason, by="operator")
         print(f"suppressed {email}")
+        if not args.mailbox_only:
+            from probewatch.cli_desks import opt_out_domain_of
+
+            opt_out_domain_of(table, email, args.reason)
         return 0
     if mailboxes.unsuppress(table, email):
         print(f"unsuppressed {email}")

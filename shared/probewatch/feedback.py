@@ -3,7 +3,9 @@
 Permanent bounce: the mailbox is marked bad and the report moves to the next mailbox in the
 chain (ranked contacts, then RFC 2142 fallbacks) as a new send attempt; when the chain is
 exhausted the incident becomes "undeliverable". Transient bounce: nothing (SES retried).
-Complaint: the mailbox is suppressed. Delivery: recorded on the mailbox.
+Complaint: the mailbox is suppressed, and the network and domain of the report it complained
+about are opted out (probewatch.optouts: a complaint covers the network owner, so the next
+report must not go to security@ of the same network). Delivery: recorded on the mailbox.
 
 Notifications arrive at least once: a repeated bounce finds the incident already moved on
 and changes nothing; a repeated re-route is absorbed by the send attempt's claim.
@@ -19,10 +21,11 @@ from probewatch.config import FeedbackSettings
 from probewatch.mailbox_chain import extend_with_fallbacks
 from probewatch.model import Incident
 from probewatch.observability import logger, metrics
+from probewatch.optouts import requested_optouts
 from probewatch.report import clean_text
 from probewatch.send_queue import enqueue_send
 from probewatch.sending import log_for_reporters, update_incident
-from probewatch.store import mailboxes
+from probewatch.store import desks, mailboxes
 from probewatch.store.incidents import get_incident
 
 EXHAUSTED = "every mailbox in the chain bounced"
@@ -53,11 +56,13 @@ def handle_ses_event(event: dict[str, Any], settings: FeedbackSettings, now: dat
     if kind == "Complaint":
         complaint = event.get("complaint") or {}
         reason = clean_text(complaint.get("complaintFeedbackType") or "complaint", 60)
-        for email in _addresses(complaint.get("complainedRecipients")):
+        complainers = _addresses(complaint.get("complainedRecipients"))
+        for email in complainers:
             mailboxes.suppress(
                 settings.table_name, email, now, f"complaint: {reason}", by="complaint"
             )
         metrics.add_metric(name="ReportComplaints", unit="Count", value=1)
+        _opt_out_complainers(settings.table_name, mail, complainers, f"complaint: {reason}", now)
         return "suppressed"
     if kind == "Delivery":
         delivery = event.get("delivery") or {}
@@ -71,6 +76,20 @@ def handle_ses_event(event: dict[str, Any], settings: FeedbackSettings, now: dat
         metrics.add_metric(name="ReportsRejected", unit="Count", value=1)
         return "rejected"
     return "ignored"
+
+
+def _opt_out_complainers(
+    table: str, mail: dict[str, Any], complainers: list[str], reason: str, now: datetime
+) -> None:
+    """Opt out the network and domain the complained-about report was for."""
+    sent = _sent_message(table, mail)
+    incident = get_incident(table, sent[0]) if sent else None
+    if incident is None:
+        logger.warning("feedback: complaint for a report we cannot place; mailbox only")
+        return
+    for email in complainers:
+        for optout in requested_optouts(incident, email, reason, "complaint", now):
+            desks.put_optout(table, optout)
 
 
 def _permanent_bounce(

@@ -393,3 +393,8 @@ def evidence_judgement(incident: Incident) -> str:
     # A code evidence.py may add later: say it as it is, in the aggregate's own words.
     named = clean_text(code.replace("-", " "), 40) if code else "no verdict recorded"
     return f"{kind}, {named}: {facts}"
+
+
+def report_evidence_block(incident: Incident) -> str:
+    """The evidence lines exactly as the report shows them (for an incident lookup)."""
+    return _evidence_block(incident, max(incident.event_count, len(incident.evidence_lines)))

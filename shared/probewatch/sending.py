@@ -32,9 +32,9 @@ from probewatch.config import SendSettings
 from probewatch.desk_rules import stop_if_opted_out, wants_xarf
 from probewatch.errors import AlreadyStored, ProbewatchError, StoreError
 from probewatch.mailbox_chain import extend_with_fallbacks, responsible_domain
-from probewatch.optouts import covering_mailbox
 from probewatch.model import Contact, Incident, Reporter, iso_z, parse_iso
 from probewatch.observability import logger, metrics
+from probewatch.optouts import covering_mailbox
 from probewatch.registry_desks import is_registry_desk
 from probewatch.report import InvalidAddress, render_report, validate_address
 from probewatch.report_rules import report_violations
