@@ -101,7 +101,9 @@ class DesktopFirewallParser:
             validate.make_event(
                 format=self.name,
                 raw=line,
-                time=timestamps.build(ctx, g("mo"), g("d"), g("h"), g("mi"), g("s"), g("y"), g("z")),
+                time=timestamps.build(
+                    ctx, g("mo"), g("d"), g("h"), g("mi"), g("s"), g("y"), g("z")
+                ),
                 src_ip=g("src"),
                 src_port=g("sport"),
                 dst_ip=g("dst"),

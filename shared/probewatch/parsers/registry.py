@@ -39,6 +39,7 @@ from probewatch.parsers import (
     sophos,
     suricata_eve,
     suricata_fast,
+    tplink,
     watchguard,
     windows_firewall,
     windows_wfp,
@@ -61,6 +62,7 @@ HOST_AND_ROUTER: list[Parser] = [
     dshield.PARSER,
     mikrotik.PARSER,
     desktop_firewalls.PARSER,
+    tplink.PARSER,
 ]
 
 # --- enterprise formats (Parsers B: append `module.PARSER,` lines here) ---------------------
