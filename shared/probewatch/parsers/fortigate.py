@@ -82,10 +82,9 @@ class FortigateParser:
 
     def parse(self, line: str, ctx: ParseContext) -> list[ProbeEvent] | None:
         fields = parse_kv(line)
-        if "srcip" not in fields:
-            for old, new in _OLD_KEYS:
-                if old in fields and new not in fields:
-                    fields[new] = fields[old]
+        for old, new in _OLD_KEYS if "srcip" not in fields else _OLD_KEYS[-1:]:
+            if old in fields and new not in fields:
+                fields[new] = fields[old]  # FortiOS 3/4 (and 5.0 UTM logs: status=blocked)
         kind, subtype = fields.get("type", ""), fields.get("subtype", "")
         ids = (kind == "utm" and subtype in _UTM_TRAFFIC) or kind in _UTM_TRAFFIC
         content = not ids and (kind == "utm" or kind in _UTM_CONTENT)
