@@ -297,7 +297,7 @@ def _dropped(message_id: str, body: str) -> _Fields | None:
             number = _PROTOCOL_NUMBER.search(body)
             if number:
                 named = validate.proto(number.group(1))
-                match = _DROP_FROM_TO.search(f"{named} {body[number.end():]}")
+                match = _DROP_FROM_TO.search(f"{named} {body[number.end() :]}")
     if match is None:
         if default_proto is None or message_id == "401004":
             return None

@@ -1,16 +1,16 @@
 """Cisco ASA / PIX messages beyond the deny and connection families of cisco_asa.py.
 
-  * drops named another way: 209005 (fragment set discarded: `src = A, dest = B, proto = P`),
-    313005 (ICMP error without a connection: `icmp src IF:A dst IF:B`), 304002 (URL denied:
-    `SRC A DEST B`);
-  * lines that describe a connection without a verdict on it: 305011/305012 NAT
-    translations, 725001-725007 SSL sessions with a peer, 202010 (NAT pool exhausted: the
-    device's own shortage, not a verdict on the connection), 304001 URL accessed (allowed).
-    They give an event (nothing described is dropped) with action "unknown" and evidence
-    "no-verdict", which the filters never report (a mapping or a handshake is no probe);
-  * the ICMP connection form of ASA 9.x (`Teardown ICMP connection 9 from IF:A/id to IF:B/id`);
-  * messages pasted without their `%ASA-n-id:` tag: `untagged_id()` names the message from
-    its first words, so cisco_asa.py can read it as the tagged one.
+* drops named another way: 209005 (fragment set discarded: `src = A, dest = B, proto = P`),
+  313005 (ICMP error without a connection: `icmp src IF:A dst IF:B`), 304002 (URL denied:
+  `SRC A DEST B`);
+* lines that describe a connection without a verdict on it: 305011/305012 NAT
+  translations, 725001-725007 SSL sessions with a peer, 202010 (NAT pool exhausted: the
+  device's own shortage, not a verdict on the connection), 304001 URL accessed (allowed).
+  They give an event (nothing described is dropped) with action "unknown" and evidence
+  "no-verdict", which the filters never report (a mapping or a handshake is no probe);
+* the ICMP connection form of ASA 9.x (`Teardown ICMP connection 9 from IF:A/id to IF:B/id`);
+* messages pasted without their `%ASA-n-id:` tag: `untagged_id()` names the message from
+  its first words, so cisco_asa.py can read it as the tagged one.
 """
 
 from __future__ import annotations
@@ -22,9 +22,7 @@ from probewatch.parsers.patterns import lazy
 from probewatch.parsers.vendor_helpers import NO_VERDICT
 
 _EP = r"[^\s()]+"
-_FRAGMENTS = lazy(
-    r"\bsrc = (?P<src>[^\s,]+), dest = (?P<dst>[^\s,]+), proto = (?P<proto>\w+)"
-)
+_FRAGMENTS = lazy(r"\bsrc = (?P<src>[^\s,]+), dest = (?P<dst>[^\s,]+), proto = (?P<proto>\w+)")
 _ICMP_ERROR = lazy(rf"\b(?P<proto>icmp6?) src (?P<src>{_EP}) dst (?P<dst>{_EP})")
 _URL_DENIED = lazy(r"\bSRC (?P<src>\S+) DEST (?P<dst>\S+)")
 _URL_ACCESSED = lazy(r"^(?P<src>\S+) Accessed URL (?P<dst>[^\s:/]+)")
@@ -116,4 +114,6 @@ def untagged_start(line: str) -> int:
     return match.start() if match else -1
 
 
-_ACL_ANYWHERE = lazy(r"(?:^|(?<=[ :]))\w+ (?:access denied by ACL|access permitted|request discarded) from ")
+_ACL_ANYWHERE = lazy(
+    r"(?:^|(?<=[ :]))\w+ (?:access denied by ACL|access permitted|request discarded) from "
+)
