@@ -32,6 +32,7 @@ MODULES = [
     "bench_backtrace",
     "bench_memory",
     "bench_end_to_end",
+    "bench_ingest_cost",
 ]
 # Timed benchmarks run alone; these only count (requests, bytes), so a module with a
 # `start(workdir)` (memory) begins its long part in the background beside them.
