@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from probewatch.backtrace.special import unmapped_ip
@@ -90,6 +90,9 @@ class Assignment:
     incident: Incident | None  # None: nothing to do for this source now
     events: list[ProbeEvent]
     changed_previous: Incident | None = None  # a final incident whose activity was extended
+    # Events newly absorbed into that final incident: not in its report, and no second
+    # report is sent; their reporters' digests say so.
+    absorbed: list[ProbeEvent] = field(default_factory=list)
 
 
 def assign_events(
@@ -109,6 +112,8 @@ def assign_events(
         later = [e for e in timed if _time(e) > absorb_until]
         absorbed = [e for e in timed if current.opened_at <= _time(e) <= absorb_until]
         touched = None
+        seen_until = max(t for t in (current.last_activity, current.last_seen) if t is not None)
+        new = [e for e in absorbed if _time(e) > seen_until]
         if absorbed and (
             current.last_activity is None or _time(absorbed[-1]) > current.last_activity
         ):
@@ -116,6 +121,7 @@ def assign_events(
             touched = current
         plan = _open_new(src_ip, later, current) if later else Assignment(None, [])
         plan.changed_previous = touched
+        plan.absorbed = new if touched is not None else []
         return plan
     # not-reported: judge again with the new events while its window lasts
     if now < current.first_seen + WINDOW:

@@ -141,8 +141,8 @@ class _Run:
         if current is not None:
             self._advance_final(current)
         plan = assign_events(ip, current, events, self.now)
-        if plan.changed_previous is not None:
-            self._save_quietly(plan.changed_previous)
+        if plan.changed_previous is not None and self._save_quietly(plan.changed_previous):
+            self._log_absorbed(plan.changed_previous, plan.absorbed)
         incident = plan.incident
         if incident is not None:
             self._work(incident, plan.events)
@@ -328,7 +328,7 @@ class _Run:
         enqueue_send(self.settings.send_queue_url, incident.incident_id, 0)
         self.summary.queued += 1
 
-    def _save_quietly(self, incident: Incident) -> None:
+    def _save_quietly(self, incident: Incident) -> bool:
         """Record later activity on a final incident (it delays closing); losing this write
         to a concurrent one costs nothing that the next run will not redo."""
         try:
@@ -337,6 +337,27 @@ class _Run:
             logger.info(
                 "aggregate: activity note skipped", extra={"incident": incident.incident_id}
             )
+            return False
+        return True
+
+    def _log_absorbed(self, incident: Incident, absorbed: Sequence[ProbeEvent]) -> None:
+        """Tell each reporter that events of theirs joined an incident already final: they
+        are in no report and no second report goes out. Logged only after the save that
+        moved last_activity past them, so a later run does not count them again."""
+        counts: dict[str, int] = {}
+        for event in absorbed:
+            email = (event.reporter or "").lower()
+            if email:
+                counts[email] = counts.get(email, 0) + 1
+        newest = iso_z(incident.last_activity) or ""
+        for email, n in sorted(counts.items()):
+            data = {
+                "incident_id": incident.incident_id,
+                "src_ip": incident.src_ip,
+                "status": incident.status,
+                "events": n,
+            }
+            append_log(self.table, email, self.now, "added", f"{incident.incident_id}-{newest}", data)
 
     def _log_filtered(
         self,
