@@ -8,6 +8,8 @@
     Jan 1 00:05:06     SYN-ACK port scan attack from WAN (ip:203.0.113.9) detected.
     Wed Jan 14 18:00:24 2026 Unrecognized attempt blocked from 203.0.113.9:40245 to 198.51.100.2 TCP:8080
         (DI-524/DI-624 and other older models: the protocol and port probed after the target)
+    Unrecognized access from 203.0.113.9:137 to UDP port 137
+        (Edimax / SMC / Sitecom routers of the same firmware family: the router is the target)
 
 A "connection request" is a TCP SYN; a port-scan alert (older models such as the WBR-1310)
 names its flags ("Xmas": FIN PSH URG). Lines whose protocol is not named are "IP".
@@ -43,6 +45,13 @@ _UNRECOGNIZED = lazy(
     r"(?P<dst>\S+?) (?P<proto>TCP|UDP|ICMP|IGMP)(?::(?P<dport>\d+))?\b",
     re.IGNORECASE,
 )
+# Edimax / SMC / Sitecom security log (the same firmware family): "Unrecognized access from
+# 203.0.113.9:137 to UDP port 137" (the target is the router itself: not written)
+_ACCESS = lazy(
+    r"Unrecognized access from (?P<src>\[[0-9a-fA-F:]+\]|[^\s:]+)(?::(?P<sport>\d+))? to "
+    r"(?P<proto>TCP|UDP) port (?P<dport>\d+)",
+    re.IGNORECASE,
+)
 _SCAN_FLAGS = {"SYN": "SYN", "ACK": "ACK", "FIN": "FIN", "RST": "RST", "XMAS": "FIN PSH URG"}
 _CTIME = lazy(
     r"\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?P<mo>[A-Z][a-z]{2}) +(?P<d>\d{1,2}) "
@@ -70,19 +79,20 @@ class DlinkParser:
             or "error message" in line
             or "port scan attack" in line
             or "attempt blocked from" in line
+            or "Unrecognized access from" in line
         )
 
     def parse(self, line: str, ctx: ParseContext) -> list[ProbeEvent] | None:
-        match = None if "Unrecognized attempt" in line else _LINE.search(line)
+        match = None if "Unrecognized a" in line else _LINE.search(line)
         if match is None:
-            unrecognized = _UNRECOGNIZED.search(line)
+            unrecognized = _UNRECOGNIZED.search(line) or _ACCESS.search(line)
             if unrecognized is None:
                 return self._scan(line, ctx)
             g = unrecognized.group
             return [
                 validate.make_event(
                     format=self.name, raw=line, time=self._time(line, ctx), src_ip=g("src").strip("[]"),
-                    src_port=g("sport"), dst_ip=g("dst").strip("[]"), dst_port=g("dport"),
+                    src_port=g("sport"), dst_ip=_group(unrecognized, "dst"), dst_port=g("dport"),
                     proto_name=g("proto"), action_word="block", direction="in",
                 )
             ]  # fmt: skip
@@ -135,6 +145,12 @@ class DlinkParser:
                 direction="in",
             )
         ]
+
+
+def _group(match: re.Match[str], name: str) -> str | None:
+    """A group's text without IPv6 brackets; None when the pattern has no such group."""
+    value = match.groupdict().get(name)
+    return value.strip("[]") if value else None
 
 
 PARSER = DlinkParser()
