@@ -62,9 +62,8 @@ def _as_text(record: dict[str, Any]) -> str:
         return f"{record['ip']}: lookup failed ({record['error']})"
     network = record.get("network") or {}
     contacts = ", ".join(c["email"] for c in record["contacts"]) or "no contact"
-    where = (
-        f"{network.get('cidr')} {network.get('name')} {network.get('rir')}"
-        if network
-        else "no network"
-    )
-    return f"{record['ip']}: {where}; ptr {record['ptr']}; {contacts}"
+    parts = [network.get(key) for key in ("cidr", "name", "rir")]
+    where = " ".join(str(part) for part in parts if part) or "no registry record"
+    # A missing PTR is common and fine; say so in words rather than printing Python's None.
+    ptr = f"reverse DNS {record['ptr']}" if record.get("ptr") else "no confirmed reverse DNS"
+    return f"{record['ip']}: {where}; {ptr}; {contacts}"

@@ -16,7 +16,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -24,10 +24,17 @@ from typing import Any
 from ipwhois.exceptions import InvalidNetworkObject
 from ipwhois.rdap import _RDAPNetwork
 
+from probewatch.backtrace.http_deadline import BodyTooLarge
+from probewatch.backtrace.http_deadline import urlopen as deadline_urlopen
+from probewatch.backtrace.rdap_entities import (
+    AbuseCandidate,
+    EntityFetcher,
+    abuse_candidates,
+    registrant_names,
+)
 from probewatch.backtrace.throttle import Throttle, TransientError
 from probewatch.errors import LookupFailed
-
-EntityFetcher = Callable[[str], dict[str, Any] | None]
+from probewatch.observability import logger
 
 IANA_BOOTSTRAP = {
     4: "https://data.iana.org/rdap/ipv4.json",
@@ -61,15 +68,6 @@ _RIR_BY_HANDLE_SUFFIX = {
 
 
 @dataclass(slots=True)
-class AbuseCandidate:
-    """An e-mail address of an entity holding the `abuse` role, in document order."""
-
-    email: str
-    handle: str
-    marked: bool  # the vCard marks it as the abuse mailbox (RIPE type=abuse, APNIC pref=1)
-
-
-@dataclass(slots=True)
 class RdapNetwork:
     """What one RDAP ip-network answer tells us; JSON-safe for the caches."""
 
@@ -81,6 +79,8 @@ class RdapNetwork:
     asn: int | None = None
     registrant_names: list[str] = field(default_factory=list)
     abuse: list[AbuseCandidate] = field(default_factory=list)
+    # An abuse entity could not be fetched: the answer is usable now, but not worth caching.
+    incomplete: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -126,7 +126,7 @@ def parse_network(doc: dict[str, Any], fetch_entity: EntityFetcher | None = None
         country=found.get("country") or None,
         rir=rir_of(doc),
         asn=_origin_asn(doc),
-        registrant_names=_registrant_names(doc),
+        registrant_names=registrant_names(doc),
         abuse=abuse_candidates(doc, fetch_entity),
     )
 
@@ -187,100 +187,6 @@ def rir_of(doc: dict[str, Any]) -> str | None:
     return None
 
 
-def walk_entities(entities: Any, depth: int = 0) -> Iterator[tuple[dict[str, Any], int]]:
-    """Every entity, nested ones included, depth-first in document order."""
-    for entity in entities or []:
-        if isinstance(entity, dict):
-            yield entity, depth
-            yield from walk_entities(entity.get("entities"), depth + 1)
-
-
-def _roles(entity: dict[str, Any]) -> set[str]:
-    return {str(role).strip().lower() for role in entity.get("roles") or []}
-
-
-def _registrant_names(doc: dict[str, Any]) -> list[str]:
-    names = []
-    for entity, _depth in walk_entities(doc.get("entities")):
-        if "registrant" in _roles(entity):
-            names.append(str(entity.get("handle") or ""))
-            names += vcard_values(entity, "fn") + vcard_values(entity, "org")
-    return [name for name in names if name]
-
-
-def vcard_values(entity: dict[str, Any], prop: str) -> list[str]:
-    values: list[str] = []
-    for item in _vcard_items(entity):
-        if str(item[0]).lower() == prop:
-            value = item[3]
-            values += [str(v) for v in value] if isinstance(value, list) else [str(value)]
-    return values
-
-
-def _vcard_items(entity: dict[str, Any]) -> list[list[Any]]:
-    vcard = entity.get("vcardArray")
-    if not isinstance(vcard, list) or len(vcard) < 2 or not isinstance(vcard[1], list):
-        return []
-    return [item for item in vcard[1] if isinstance(item, list) and len(item) >= 4]
-
-
-def entity_emails(entity: dict[str, Any]) -> list[tuple[str, bool]]:
-    """(address, marked) for each vCard email, in order, each address once."""
-    seen: dict[str, bool] = {}
-    for item in _vcard_items(entity):
-        if str(item[0]).lower() != "email":
-            continue
-        params = item[1] if isinstance(item[1], dict) else {}
-        values = item[3] if isinstance(item[3], list) else [item[3]]
-        for value in values:
-            address = str(value).strip().removeprefix("mailto:")
-            if not address:
-                continue
-            seen[address] = seen.get(address, False) or _marked(params)
-    return list(seen.items())
-
-
-def _marked(params: dict[str, Any]) -> bool:
-    types = params.get("type")
-    types = types if isinstance(types, list) else [types]
-    if any(str(t).lower() == "abuse" for t in types if t is not None):
-        return True
-    return str(params.get("pref", "")).strip() == "1"
-
-
-def abuse_candidates(
-    doc: dict[str, Any], fetch_entity: EntityFetcher | None = None
-) -> list[AbuseCandidate]:
-    """Addresses of every abuse-role entity, at any depth, in document order, each once.
-
-    When an entity's vCard marks an abuse mailbox (RIPE type=abuse, APNIC pref=1) only the
-    marked addresses count: the others are the role's general contact, not its abuse desk.
-    """
-    found: list[AbuseCandidate] = []
-    seen: set[str] = set()
-    fetched: set[str] = set()
-    for entity, _depth in walk_entities(doc.get("entities")):
-        if "abuse" not in _roles(entity):
-            continue
-        handle = str(entity.get("handle") or "")
-        if (
-            "vcardArray" not in entity
-            and fetch_entity is not None
-            and handle
-            and handle not in fetched
-        ):
-            fetched.add(handle)
-            entity = fetch_entity(handle) or entity
-        emails = entity_emails(entity)
-        if any(marked for _address, marked in emails):
-            emails = [(address, True) for address, marked in emails if marked]
-        for address, marked in emails:
-            if address.lower() not in seen:
-                seen.add(address.lower())
-                found.append(AbuseCandidate(email=address, handle=handle, marked=marked))
-    return found
-
-
 # ---------------------------------------------------------------- fetching
 
 
@@ -307,9 +213,10 @@ class RdapClient:
         self.base_url = base_url.rstrip("/") if base_url else None
         self.throttle = throttle or Throttle()
         self.timeout = timeout
-        self._open = opener or urllib.request.urlopen
+        self._open = opener or deadline_urlopen
         self.requests: Counter[str] = Counter()
         self._entities: dict[str, dict[str, Any] | None] = {}
+        self._failed_entities: set[str] = set()  # not asked again this run
 
     def lookup(self, ip: str) -> RdapNetwork | None:
         """The network record for `ip`; None when the registry has none (404).
@@ -320,14 +227,34 @@ class RdapClient:
         doc = self._get(endpoint, f"/ip/{ip}", "ip")
         if doc is None:
             return None
-        network = parse_network(doc, lambda handle: self._entity(endpoint, handle))
+        failed: list[str] = []
+
+        def fetch_entity(handle: str) -> dict[str, Any] | None:
+            try:
+                return self._entity(endpoint, handle)
+            except LookupFailed as exc:
+                # The network answer is good; losing one entity must not lose the address.
+                failed.append(handle)
+                logger.warning(
+                    "RDAP entity fetch failed", extra={"handle": handle, "error": str(exc)}
+                )
+                return None
+
+        network = parse_network(doc, fetch_entity)
         network.rir = network.rir or endpoint.rir
+        network.incomplete = bool(failed)
         return network
 
     def _entity(self, endpoint: Endpoint, handle: str) -> dict[str, Any] | None:
+        if handle in self._failed_entities:
+            raise LookupFailed(f"entity {handle} failed earlier in this run")
         if handle not in self._entities:
             path = "/entity/" + urllib.parse.quote(handle, safe="")
-            self._entities[handle] = self._get(endpoint, path, "entity")
+            try:
+                self._entities[handle] = self._get(endpoint, path, "entity")
+            except LookupFailed:
+                self._failed_entities.add(handle)
+                raise
         return self._entities[handle]
 
     def _endpoint(self, ip: str) -> Endpoint:
@@ -347,7 +274,11 @@ class RdapClient:
 
 
 def fetch_json(url: str, opener: Callable[..., Any], timeout: float) -> dict[str, Any] | None:
-    """GET an RDAP JSON document. 404 -> None; 429/5xx/network errors -> TransientError."""
+    """GET an RDAP JSON document. 404 -> None; 429/5xx/network errors -> TransientError.
+
+    `timeout` bounds the whole request with the default opener (http_deadline). An answer too
+    large or nested too deep is a LookupFailed for that address, not worth retrying.
+    """
     req = urllib.request.Request(url, headers={"Accept": "application/rdap+json, application/json"})
     try:
         with opener(req, timeout=timeout) as response:
@@ -358,15 +289,40 @@ def fetch_json(url: str, opener: Callable[..., Any], timeout: float) -> dict[str
         if exc.code == 429 or exc.code >= 500:
             raise TransientError(f"HTTP {exc.code} from {url}", _retry_after(exc)) from exc
         raise LookupFailed(f"HTTP {exc.code} from {url}") from exc
+    except BodyTooLarge as exc:
+        raise LookupFailed(f"{url}: {exc}") from exc
     except (OSError, http.client.HTTPException) as exc:  # URLError, timeouts, resets, short reads
         raise TransientError(f"{url}: {exc}") from exc
+    if _nesting_depth(body) > MAX_JSON_DEPTH:
+        raise LookupFailed(f"{url}: JSON nested deeper than {MAX_JSON_DEPTH} levels")
     try:
         doc = json.loads(body)
+    except RecursionError as exc:  # belt and braces: the depth scan above should catch it
+        raise LookupFailed(f"{url}: JSON nested too deep") from exc
     except ValueError as exc:
         raise TransientError(f"{url}: not JSON") from exc
     if not isinstance(doc, dict):
         raise TransientError(f"{url}: not a JSON object")
     return doc
+
+
+# Real RDAP answers nest about 8 levels (network > entity > entity > vcardArray > item > value);
+# json.loads recurses per level and fails with RecursionError near 1000.
+MAX_JSON_DEPTH = 64
+_BRACKETS = re.compile(rb'[\[\]{}]|"(?:[^"\\]|\\.)*"')
+
+
+def _nesting_depth(body: bytes) -> int:
+    """The deepest [ / { nesting in a JSON text, ignoring brackets inside strings (one regex pass)."""
+    depth = deepest = 0
+    for match in _BRACKETS.finditer(body):
+        token = match.group()
+        if token in (b"[", b"{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in (b"]", b"}"):
+            depth -= 1
+    return deepest
 
 
 def _retry_after(exc: urllib.error.HTTPError) -> float | None:

@@ -107,8 +107,10 @@ class Backtracer:
         }
 
     def prefetch(self, ips: list[str]) -> None:
-        """Load cached host answers for many addresses at once (one BatchGetItem per 100)."""
-        self.cache.prefetch_hosts([ip for ip in map(normalise_ip, ips) if ip])
+        """Load cached network and host answers for many addresses at once (100 keys per request)."""
+        addresses = [ip for ip in map(normalise_ip, ips) if ip and reportable_reason(ip) is None]
+        self.cache.prefetch_networks(addresses)
+        self.cache.prefetch_hosts(addresses)
 
     def trace_many(self, ips: list[str]) -> dict[str, BacktraceResult | LookupFailed]:
         """Trace many addresses with bulk cache reads and writes; a failed one maps to its error."""
@@ -154,7 +156,9 @@ class Backtracer:
             return None  # the registry has no record: not cached, rare and worth re-asking
         if network.asn is None:
             network.asn = origin_asn(self.dns, ip)
-        self.cache.put_network(network, ip)
+        # An answer missing an abuse entity (its fetch failed) serves this run only, so the
+        # durable cache does not keep an incomplete contact list for a week.
+        self.cache.put_network(network, ip, durable=not network.incomplete)
         return network
 
     def _host(self, ip: str, network: RdapNetwork | None) -> dict[str, Any]:

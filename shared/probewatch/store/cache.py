@@ -1,8 +1,8 @@
 """The durable backtrace cache in DynamoDB, with TTL.
 
-RDAP answers live under `RDAP#<network>/RDAP` for every prefix of the answer's network
-(see probewatch.backtrace.cache.storage_prefixes); looking up an IP is ONE BatchGetItem of the
-keys of every prefix that could cover it, longest hit wins. PTR and Abusix answers live per
+RDAP answers live under `RDAP#<network>/RDAP` for every prefix of the network the registry
+returned (see probewatch.backtrace.cache.storage_prefixes); looking up an IP is ONE
+BatchGetItem of the keys of every prefix that could cover it, the most specific hit wins. PTR and Abusix answers live per
 address under `PTR#<ip>/PTR`. Items carry `expires_at`; an expired item DynamoDB has not yet
 deleted is treated as a miss. A cache that fails is a miss, never a failed backtrace.
 """
@@ -15,7 +15,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from probewatch.backtrace.cache import covering_prefixes, storage_prefixes
+from probewatch.backtrace.cache import Network, covering_prefixes, storage_prefixes
 from probewatch.backtrace.rdap import RdapNetwork
 from probewatch.clock import utcnow
 from probewatch.observability import logger
@@ -51,13 +51,19 @@ class DynamoBacktraceCache:
 
     def get_network(self, ip: str) -> RdapNetwork | None:
         prefixes = covering_prefixes(ip)  # longest first
-        wanted = [keys.rdap_cache_pk(prefix) for prefix in prefixes]
-        items = self._batch_get(wanted, keys.RDAP_SK)
-        for pk in wanted:
-            item = items.get(pk)
-            if item is not None:
-                return RdapNetwork.from_dict(json.loads(item["answer"]))
-        return None
+        found = self.get_networks(prefixes)
+        return next((found[prefix] for prefix in prefixes if prefix in found), None)
+
+    def get_networks(self, prefixes: list[Network]) -> dict[Network, RdapNetwork]:
+        """The cached answers stored under these exact keys, 100 keys per BatchGetItem."""
+        by_pk = {keys.rdap_cache_pk(prefix): prefix for prefix in prefixes}
+        pks = list(by_pk)
+        found: dict[Network, RdapNetwork] = {}
+        for start in range(0, len(pks), _BATCH_GET_LIMIT):
+            items = self._batch_get(pks[start : start + _BATCH_GET_LIMIT], keys.RDAP_SK)
+            for pk, item in items.items():
+                found[by_pk[pk]] = RdapNetwork.from_dict(json.loads(item["answer"]))
+        return found
 
     def put_network(self, network: RdapNetwork, ip: str) -> None:
         answer = json.dumps(network.to_dict(), sort_keys=True)
