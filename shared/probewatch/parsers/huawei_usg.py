@@ -30,7 +30,8 @@ from probewatch.parsers.base import ParseContext
 from probewatch.parsers.patterns import lazy
 from probewatch.parsers.vendor_helpers import NO_VERDICT, verdict, zone_direction
 
-_TAG = lazy(r"%%\d\d(?P<module>[A-Z_0-9]+)/\d/(?P<name>[A-Z_0-9]+)(?:\(\w+\))?:")
+# "%%01IPS/4/DETECT(l):", newer firmware adds a sequence number: "(l)[142]:"
+_TAG = lazy(r"%%\d\d(?P<module>[A-Z_0-9]+)/\d/(?P<name>[A-Z_0-9]+)(?:\(\w+\))?(?:\[\d+\])?:")
 # Huawei may glue the offset to the clock: "Nov  5 2021 11:34:18+08:00 USG ..."
 _GLUED_OFFSET = lazy(
     r"^(?:<\d{1,3}>)?(?P<mo>[A-Z][a-z]{2})\s+(?P<d>\d{1,2}) (?P<y>\d{4}) "
