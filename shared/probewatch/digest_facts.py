@@ -22,7 +22,12 @@ from probewatch.model import parse_iso
 
 CLOCK_TOLERANCE_SECONDS = 5.0
 # Kinds that by themselves say where an incident stands.
-_STATUS_OF_KIND = {"held": "held", "report-sent": "sent", "undeliverable": "undeliverable"}
+_STATUS_OF_KIND = {
+    "held": "held",
+    "report-sent": "sent",
+    "undeliverable": "undeliverable",
+    "opted-out": "not-reported",  # the send stage found the network opted out (desk_rules)
+}
 # Bookkeeping lines that are not news for the reporter.
 IGNORED_KINDS = frozenset({"digest"})
 
@@ -161,7 +166,14 @@ class DigestFacts:
         return status
 
     def decisions(self) -> dict[str, dict[str, Any]]:
-        return {str(data(e).get("incident_id")): data(e) for e in self.of_kind("decision")}
+        """incident id -> the latest verdict's data; an opt-out is one, code "opted-out"."""
+        out: dict[str, dict[str, Any]] = {}
+        for entry in self.of_kind("decision", "opted-out"):
+            d = data(entry)
+            if entry["kind"] == "opted-out":
+                d = {**d, "code": "opted-out"}
+            out[str(d.get("incident_id"))] = d
+        return out
 
     def waiting_for_review(self) -> list[dict[str, Any]]:
         status = self.status()

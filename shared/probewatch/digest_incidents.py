@@ -215,7 +215,13 @@ def not_reported(f: DigestFacts) -> Section | None:
             events = text(d.get("events"))
             if events == "0" and d.get("code") == "filtered":
                 events = "none left after the safety rules"
-            rows.append([src, not_reported_text(d.get("code")), events, incident])
+            why = not_reported_text(d.get("code"))
+            if d.get("optout_value"):
+                since = f", since {f.when(d.get('optout_since'))}" if d.get("optout_since") else ""
+                why += (
+                    f" (opted out: {text(d.get('optout_kind'))} {text(d['optout_value'])}{since})"
+                )
+            rows.append([src, why, events, incident])
     if not rows:
         return None
     return Section(

@@ -212,18 +212,28 @@ def abuse_replies(f: DigestFacts) -> Section | None:
     lines = f.of_kind("abuse-reply")
     if not lines:
         return None
-    rows = [
-        [
-            text(data(e).get("from")),
-            text(data(e).get("excerpt")),
-            f.when(e["time"]),
-            text(data(e).get("incident_id")),
-        ]
-        for e in lines
-    ]
+    rows = []
+    for e in lines:
+        d = data(e)
+        notes = []
+        if d.get("automatic"):
+            notes.append("an automatic answer")
+        if d.get("from_sent_mailbox") is False and d.get("from_contacted_domain") is False:
+            notes.append("not from a mailbox we wrote to: it may not be the network's own")
+        if d.get("relayed_to"):
+            notes.append("already forwarded to you when it arrived")
+        rows.append(
+            [
+                text(d.get("from")),
+                text(d.get("excerpt")),
+                "; ".join(notes) or "-",
+                f.when(e["time"]),
+                text(d.get("incident_id")),
+            ]
+        )
     return Section(
         "Replies from abuse desks",
-        columns=["From", "They wrote", "Received", "Incident"],
+        columns=["From", "They wrote", "Note", "Received", "Incident"],
         rows=rows,
         in_short=[
             f"{plural(len(rows), 'reply', 'replies')} came from abuse desks (see Replies "

@@ -47,7 +47,7 @@ TOPICS: tuple[Topic, ...] = (
     Topic(bounces, ("bounce", "rerouted", "undeliverable")),
     Topic(still_open),
     Topic(added, ("added",)),
-    Topic(not_reported, ("decision",)),
+    Topic(not_reported, ("decision", "opted-out")),
     Topic(dropped, ("filtered",)),
     Topic(emails, ("submission",)),
     Topic(abuse_replies, ("abuse-reply",)),

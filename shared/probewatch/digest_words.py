@@ -88,6 +88,7 @@ NOT_REPORTED_TEXT: dict[str, str] = {
     ),
     "no-events": "No events were left to report.",
     "cancelled": "You cancelled it.",
+    "opted-out": "The network responsible asked us to send no reports about its addresses.",
 }
 
 # What an incident still on its way is doing.

@@ -178,6 +178,8 @@ DAYS: dict[str, tuple[Reporter, list[dict[str, Any]]]] = {
                 **{
                     "from": "abuse@isp-a.example",
                     "excerpt": "Thank you for your report. We have contacted our customer.",
+                    "relayed_to": ["alice@example.net"],
+                    "from_sent_mailbox": True,
                 },
             ),
             entry(
@@ -388,6 +390,19 @@ DAYS: dict[str, tuple[Reporter, list[dict[str, Any]]]] = {
                 "i-v6b-r",
                 incident_id="i-v6b",
                 **{"from": LONG_MAILBOX, "excerpt": "We looked into it. " * 20},
+            ),
+            entry(
+                "2026-11-25T08:30:00Z",
+                "opted-out",
+                "i-o",
+                incident_id="i-o",
+                src_ip="192.0.2.77",
+                events=6,
+                optout_kind="network",
+                optout_value="192.0.2.0/24",
+                optout_by="abuse@net.example",
+                optout_since="2026-11-01T00:00:00Z",
+                reason="not reported: the network owner asked for no reports (network ...)",
             ),
             entry(
                 "2026-11-25T09:00:00Z",
@@ -647,3 +662,16 @@ def test_a_decision_is_not_undone_by_a_filtered_line_logged_in_the_same_second()
     text, _ = parts(message)
     assert number(text, "Addresses still being watched") == 0
     assert number(text, "Addresses not reported") == 1
+
+
+def test_an_opted_out_network_is_listed_as_not_reported_with_the_opt_out() -> None:
+    words = flat(parts(render("stress"))[0])
+    assert (
+        "Address: 192.0.2.77 Why: The network responsible asked us to send no reports about "
+        "its addresses. (opted out: network 192.0.2.0/24, since 2026-11-01 05:45 +0545 (00:00 UTC))"
+    ) in words
+
+
+def test_a_relayed_desk_reply_says_it_was_forwarded_already() -> None:
+    words = flat(parts(render("busy_day"))[0])
+    assert "Note: already forwarded to you when it arrived" in words
