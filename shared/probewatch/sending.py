@@ -74,7 +74,8 @@ class SendDeferred(ProbewatchError):
 
 @dataclass(slots=True)
 class SendOutcome:
-    # "sent", "duplicate", "rejected", "undeliverable", "not-found", "not-queued"
+    # "sent", "duplicate", "rejected", "undeliverable", "not-found", "not-queued",
+    # "expired", "opted-out"
     status: str
     incident_id: str
     attempt: int

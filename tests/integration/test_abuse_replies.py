@@ -11,6 +11,7 @@ import pytest
 from send_helpers import enqueue, log_lines, run_send, seed_incident, sent_messages
 
 from probewatch.abuse_replies import record_reply
+from probewatch.clock import frozen
 from probewatch.config import IngestSettings, get_settings
 from probewatch.mail.inbound import read_email
 from probewatch.model import Reporter
@@ -40,7 +41,8 @@ def reply(
 def sent_report(aws_stack: Any) -> Any:
     seed_incident(aws_stack.table_name, ["abuse@isp.example"], [ALICE, BOB])
     enqueue(aws_stack.send_queue_url, "PW-20261125-0a1b2c3d")
-    run_send(aws_stack.send_queue_url)
+    with frozen(datetime(2026, 11, 25, 6, 0, tzinfo=UTC)):  # within 72 h of the events
+        run_send(aws_stack.send_queue_url)
     [message] = sent_messages()
     return message
 

@@ -27,7 +27,7 @@ from probewatch.config import get_settings
 from probewatch.model import Reporter
 from probewatch.report_rules import report_violations
 from probewatch.store import mailboxes
-from probewatch.store.incidents import get_incident
+from probewatch.store.incidents import get_incident, save_incident
 
 ALICE = Reporter("alice@home.example")
 BOB = Reporter("bob@mail.example", identify=True)
@@ -154,6 +154,8 @@ def test_a_complaint_suppresses_the_mailbox_and_later_reports_skip_it(aws_stack:
     assert run_feedback(ses_event("Complaint", sent_messages()[0])) == ["suppressed"]
     assert [s.email for s in mailboxes.list_suppressed(table)] == ["abuse@isp.example"]
 
+    # Issue 12: the complaint covers the network owner, so no other mailbox (a transit
+    # provider, security@) gets the next report about the same network instead.
     seed_incident(
         table,
         ["abuse@isp.example", "abuse@transit.example"],
@@ -162,11 +164,27 @@ def test_a_complaint_suppresses_the_mailbox_and_later_reports_skip_it(aws_stack:
     )
     enqueue(aws_stack.send_queue_url, "PW-20261125-00000002")
     run_send(aws_stack.send_queue_url)
-    assert [recipients(m)[0] for m in sent_messages()] == [
-        "abuse@isp.example",
-        "abuse@transit.example",
-    ]
+    assert [recipients(m)[0] for m in sent_messages()] == ["abuse@isp.example"]
     incident = get_incident(table, "PW-20261125-00000002")
+    assert incident is not None and incident.decision_code == "opted-out"
+
+    # Another network whose chain lists the complaining mailbox first skips it.
+    seed_incident(
+        table,
+        ["abuse@isp.example", "abuse@transit.example"],
+        [ALICE],
+        incident_id="PW-20261125-00000003",
+        src_ip="198.51.100.7",
+        ptr="host.transit.example",
+    )
+    stored = get_incident(table, "PW-20261125-00000003")
+    assert stored is not None
+    stored.network = {"cidr": "198.51.100.0/24"}
+    save_incident(table, stored)
+    enqueue(aws_stack.send_queue_url, "PW-20261125-00000003")
+    run_send(aws_stack.send_queue_url)
+    assert [recipients(m)[0] for m in sent_messages()][1:] == ["abuse@transit.example"]
+    incident = get_incident(table, "PW-20261125-00000003")
     assert incident is not None and incident.contact_index == 1
 
 
