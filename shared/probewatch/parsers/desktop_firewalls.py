@@ -48,6 +48,7 @@ _ZONEALARM = lazy(
     rf"{_SEP} ?(?:Dest=)?(?P<dst>[\d.]+):(?P<dport>\d+){_SEP} ?(?:(?:Incoming|Outgoing){_SEP} ?)?"
     r"(?P<proto>[A-Za-z]+\d?)(?: \(flags:(?P<flags>[A-Z0-9]*)\))?"
 )
+_ZA_TYPES = ("FWIN", "FWOUT", "FWROUTE", "FWLOOP", "LOCK")
 _ZA_DIRECTION = {"FWIN": "in", "FWOUT": "out", "FWROUTE": "forward"}
 
 _KERIO = lazy(
@@ -80,13 +81,13 @@ class DesktopFirewallParser:
         self._times = timestamps.HeaderTimes()  # Tiny and Norton forwarded through syslog
 
     def can_parse(self, line: str) -> bool:
-        # anchored tests first: ZoneAlarm rows start with their type
-        return (
-            line[:2] in ("FW", "LO") and line[:4] in ("FWIN", "FWOU", "FWRO", "FWLO", "LOCK")
-        ) or ("Rule " in line and ("address,service is" in line or "->" in line))
+        # anchored test first: ZoneAlarm rows start with their type
+        return line.startswith(_ZA_TYPES) or (
+            "Rule " in line and ("->" in line or "address,service is" in line)
+        )
 
     def parse(self, line: str, ctx: ParseContext) -> list[ProbeEvent] | None:
-        if line[:2] in ("FW", "LO"):
+        if line.startswith(_ZA_TYPES):
             return self._zonealarm(line, ctx)
         if "address,service is" in line:
             return self._norton(line, ctx)

@@ -43,9 +43,9 @@ _FILTER_ACTIONS: dict[str, Action] = {"D": "block", "F": "allow", "N": "unknown"
 
 def looks_like(line: str) -> bool:
     """A cheap test for either ZyNOS layout."""
-    return ("IP[Src=" in line) or (
-        line.count("|") >= 3 and ("ACCESS " in line or "Firewall " in line or "policy" in line)
-    )
+    if "|" not in line:  # the common case: one fast scan
+        return "IP[Src=" in line
+    return line.count("|") >= 3 and ("ACCESS " in line or "Firewall " in line or "policy" in line)
 
 
 def parse(line: str, ctx: ParseContext, leading: datetime | None) -> list[ProbeEvent] | None:
