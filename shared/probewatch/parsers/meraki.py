@@ -13,12 +13,16 @@
 
 Time: the epoch after the syslog header (UTC). IDS alerts carry evidence "ids"; their
 `decision=blocked` is a block, otherwise "unknown" (seen, not stopped). Flow/firewall lines
-take the action from `pattern: allow|deny ...` (l7_firewall: `decision=blocked`).
+take the action from the word after `flows` (`flows deny src=...`, MR access points and
+newer MX), else from `pattern: allow|deny ...` (MX 17+: `pattern: 1 ...` allow, `0` deny;
+l7_firewall: `decision=blocked`).
 A file-scan verdict (a download the MX scanned for malware) is an event when it names both
 ends: `action=block` is a block, anything else an allowed download ("allow", never
 "unknown": the source is the downloading client, and its own request is no probe). Its protocol is "IP" unless the line states one
-(the URL's scheme is not a transport). Other Meraki events (URL logs, disposition changes
-without addresses, DHCP, VPN, admin events) give no events.
+(the URL's scheme is not a transport). URL logs (`urls src=A:p dst=B:q ... request: GET
+http://...`) describe a request without a verdict: action "unknown", evidence "no-verdict"
+(never reported), protocol "IP". Other Meraki events (disposition changes without
+addresses, DHCP, VPN, admin events) give no events.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from probewatch.parsers import timestamps, validate
 from probewatch.parsers.base import ParseContext
 from probewatch.parsers.kv import parse_kv
 from probewatch.parsers.patterns import lazy
-from probewatch.parsers.vendor_helpers import colon_endpoint, verdict
+from probewatch.parsers.vendor_helpers import NO_VERDICT, colon_endpoint, verdict
 
 # `<134>1 1637691198.348361125 MX84 flows ...`, possibly behind a relay's BSD header
 # (`<164>Sep 28 10:15:02 relay 1374543986.038687615 MX84 flows : src=...`).
@@ -42,6 +46,8 @@ _HEADER = lazy(
 _IDS_KINDS = frozenset({"security_event ids_alerted", "ids-alerts"})
 _FILE_SCANNED = "security_event security_filtering_file_scanned"
 _PATTERN = lazy(r"\bpattern: (?P<word>\w+)")
+_FLOW_WORD = lazy(r"^\s*(?P<word>allow|deny)\b")
+_PATTERN_NUMBERS = {"1": "allow", "0": "deny"}  # MX 17+ print the rule's verdict as a digit
 
 
 class MerakiParser:
@@ -57,6 +63,8 @@ class MerakiParser:
         kind = header.group("kind")
         if kind == _FILE_SCANNED:
             return self._file_scanned(line, header)
+        if kind == "urls":
+            return self._url(line, header)
         ids = kind in _IDS_KINDS
         flow = kind in ("flows", "firewall", "ip_flow_start", "ip_flow_end")
         if not ids and not flow and not kind.endswith("firewall"):
@@ -74,8 +82,10 @@ class MerakiParser:
         if ids:
             action: Action = "block" if fields.get("decision") == "blocked" else "unknown"
         else:
+            said = _FLOW_WORD.match(body)  # "flows deny src=..."
             pattern = _PATTERN.search(body)  # flows / firewall: "pattern: deny all"
-            action = verdict(pattern.group("word") if pattern else fields.get("decision"))
+            word = pattern.group("word") if pattern else fields.get("decision")
+            action = verdict(said.group("word") if said else _PATTERN_NUMBERS.get(word, word))
             if kind.startswith("ip_flow_"):
                 action = "allow"  # a session the MX let through
         return [
@@ -91,6 +101,27 @@ class MerakiParser:
                 action_word=action,
                 evidence="ids" if ids else None,
                 direction=validate.direction(fields.get("direction")),  # ingress / egress
+            )
+        ]
+
+    def _url(self, line: str, header: re.Match[str]) -> list[ProbeEvent]:
+        fields = parse_kv(line[header.end() :].partition(" request: ")[0])
+        if "src" not in fields or "dst" not in fields:
+            return []
+        src, sport = colon_endpoint(fields["src"])
+        dst, dport = colon_endpoint(fields["dst"])
+        return [
+            validate.make_event(
+                format=self.name,
+                raw=line,
+                time=timestamps.parse_epoch(header.group("epoch")),
+                src_ip=src,
+                src_port=sport,
+                dst_ip=dst,
+                dst_port=dport,
+                proto_name="IP",
+                action_word="unknown",
+                evidence=NO_VERDICT,
             )
         ]
 
