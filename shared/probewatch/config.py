@@ -43,7 +43,7 @@ class IngestSettings(_Base):
     inbound_address: str = Field(min_length=3)
     sender_address: str = Field(min_length=3, description="From: of replies to reporters")
     max_email_bytes: int = 25 * 1024 * 1024
-    max_decompressed_bytes: int = 50 * 1024 * 1024
+    max_decompressed_bytes: int = 16 * 1024 * 1024
     max_parts: int = 200
     max_depth: int = 5
     self_service: bool = True

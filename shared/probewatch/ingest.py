@@ -130,6 +130,8 @@ def _record_unreadable(
         s3_key=key,
         status="rejected",
         reason=reason,
+        # The subject lets the reporter tell which email it was (a bounded re-read).
+        subject=envelope.subject[:200],
         message_id=envelope.message_id,
         notes=[detail] if detail else [],
     )

@@ -44,7 +44,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_EMAILS,
         help="folder of .eml files (and optional reporters.json)",
     )
-    parser.add_argument("--now", help="simulated clock start, ISO-8601 (default: newest Date)")
+    parser.add_argument(
+        "--now",
+        type=iso_time,
+        help="simulated clock start, ISO-8601 with a zone, e.g. 2026-11-25T12:00:00Z "
+        "(default: the newest Date of the emails)",
+    )
     parser.add_argument("--out", type=Path, help="write sent/NNN.eml and summary.json here")
     parser.add_argument(
         "--live",
@@ -66,7 +71,9 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    raws = [path.read_bytes() for path in emails]
+    # Only the header blocks stay in memory: each email is read again when it is delivered,
+    # so a folder of big emails costs one email's memory at a time.
+    raws = [_head_of(path) for path in emails]
     _quiet_logs()
     start = _parse_now(args.now) if args.now else max(_date_of(raw) for raw in raws)
     with ExitStack() as stack:
@@ -81,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         _start_fixture_servers(stack, live=args.live)
         verdicts = _register_reporters(local.table_name, args.emails, raws)
         with recorded_outcomes() as outcomes:
-            summary = _drive(local, emails, raws, start, verdicts)
+            summary = _drive(local, emails, start, verdicts)
         messages = sent_messages(since=earlier)
     summary.update(count_outcomes(outcomes))
     reporters = {r.lower() for r in summary.pop("_reporters")}
@@ -109,11 +116,32 @@ def _quiet_logs() -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
 
+def iso_time(text: str) -> str:
+    """argparse type for --now: the text, once it is a time with a zone."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a time: use ISO-8601, e.g. 2026-11-25T12:00:00Z"
+        ) from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} has no zone: add Z or +01:00")
+    return text
+
+
 def _parse_now(text: str) -> datetime:
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if moment.tzinfo is None:
         raise SystemExit("--now needs a zone, e.g. 2026-11-25T12:00:00Z")
     return moment
+
+
+def _head_of(path: Path) -> bytes:
+    """The header block of an email file (at most 1 MB), with the blank line after it."""
+    with path.open("rb") as handle:
+        data = handle.read(1024 * 1024)
+    end = min((i for i in (data.find(b"\r\n\r\n"), data.find(b"\n\n")) if i >= 0), default=-1)
+    return data[:end] + b"\n\n" if end >= 0 else data
 
 
 def _date_of(raw: bytes) -> datetime:
@@ -179,18 +207,17 @@ def _register_reporters(
 def _drive(
     local: Any,
     emails: list[Path],
-    raws: list[bytes],
     start: datetime,
     verdicts: dict[str, dict[str, str]],
 ) -> dict[str, Any]:
     """Deliver every email at the start, then step the clock until everything is handled and
     every reporter's digest of it is out."""
     delivered = 0
-    for offset, (path, raw) in enumerate(zip(emails, raws, strict=True)):
+    for offset, path in enumerate(emails):
         received = start + timedelta(seconds=offset)
         with frozen(received):
             stamped = stamp(
-                raw,
+                path.read_bytes(),
                 received,
                 region=local.region,
                 inbound_address=local.inbound_address,

@@ -80,9 +80,14 @@ def addresses(message: Message, name: str) -> list[str]:
     return [addr.lower() for addr in found]
 
 
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"?|\((?:[^()\\]|\\.)*\)?')
+
+
 def lenient_addresses(raw: str) -> list[str]:
-    """Addresses in raw header text: the <...> ones, else bare addr-specs (validated)."""
-    candidates = _ANGLE.findall(raw) or _BARE.findall(raw)
+    """Addresses in raw header text: the <...> ones, else bare addr-specs (validated).
+    Quoted strings and comments are removed first: `"victim@x"@y` names no victim@x."""
+    bare = _QUOTED.sub(" ", raw[: 1024 * 1024])
+    candidates = _ANGLE.findall(bare) or _BARE.findall(bare)
     out: list[str] = []
     for candidate in candidates:
         spec = mailbox(candidate)

@@ -51,7 +51,7 @@ from probewatch.mail.limits import DECOMPRESSED_TOO_LARGE, Budget, MailLimits
 from probewatch.mail.lines import normalize_line_ends
 from probewatch.mail.loops import carries_own_reply, is_own_reply_headers
 from probewatch.mail.outgoing import header_text
-from probewatch.mail.prescan import prescan
+from probewatch.mail.prescan import long_line_spans, prescan
 
 __all__ = ["Envelope", "InboundMail", "MailText", "peek_sender", "read_email"]
 
@@ -122,7 +122,7 @@ def read_email(
     budget.check_size(len(raw))
     if not raw.strip():
         raise MailRejected(EMPTY, "the message has no content")
-    prescan(raw, budget.limits)
+    raw, cut = prescan(raw, budget.limits)
     message = BytesParser(policy=policy.default).parsebytes(raw)
     _check_structure(message, budget)
     sender, source = sender_of(message)
@@ -144,6 +144,10 @@ def read_email(
         size=len(raw),
         own_reply=is_own_reply_headers(message),
     )
+    if cut:
+        mail.notes.append(
+            f"long-line: {cut} line(s) over {budget.limits.max_raw_line_bytes} bytes skipped"
+        )
     if source != "from":
         mail.notes.append(f"sender: taken from the {source} (the From header is unusable)")
     _Walker(budget, mail).walk(message, prefix="", attached=None)
@@ -311,8 +315,23 @@ class _Walker:
         _check_structure(inner, self.budget, self.depth + 1)
         return inner
 
+    def _without_long_lines(self, text: str) -> str:
+        limit = self.budget.limits.max_line_chars
+        spans = long_line_spans(text, 0, limit)
+        if not spans:
+            return text
+        self.mail.notes.append(f"long-line: {len(spans)} line(s) over {limit} characters skipped")
+        pieces, last = [], 0
+        for begin, end in spans:
+            pieces.append(text[last:begin])
+            last = end
+        pieces.append(text[last:])
+        return "".join(pieces)
+
     def _add(self, name: str, text: str, attached: _Attached | None) -> None:
         text = normalize_line_ends(text)
+        if len(text) > self.budget.limits.max_line_chars:
+            text = self._without_long_lines(text)
         if carries_own_reply(text) and _unquoted_mark(text):
             self.mail.own_reply = True  # our reply forwarded back inline
         text = strip_quotes(text)

@@ -22,13 +22,15 @@ class MailLimits:
     max_bytes: int = 25 * 1024 * 1024
     max_depth: int = 5  # message/rfc822 and multipart levels below the outer message
     max_parts: int = 200
-    max_decompressed_bytes: int = 50 * 1024 * 1024
+    max_decompressed_bytes: int = 16 * 1024 * 1024
     # Checked on the raw bytes before parsing (mail.prescan): what makes the parser slow.
     max_header_bytes: int = 512 * 1024  # the outer header block
     max_header_fields: int = 1000
     max_encoded_words: int = 100  # in any one header field (a Subject has a handful)
     max_parameters: int = 100  # in any one Content-Type / Content-Disposition
     max_mime_field_bytes: int = 16 * 1024
+    max_raw_line_bytes: int = 1024 * 1024  # one physical line of the raw message
+    max_line_chars: int = 64 * 1024  # one line of a decoded text (no log line is longer)
 
     @classmethod
     def from_settings(cls, settings: object) -> MailLimits:

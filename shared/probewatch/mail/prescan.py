@@ -23,8 +23,10 @@ _BOUNDARY = re.compile(rb'(?i)\bboundary\s*=\s*(?:"([^"\r\n]{1,200})"|([^\s;"]{1
 _DELIMITER = re.compile(rb"(?m)^--([^\r\n]{1,200}?)[ \t]*\r?$")
 
 
-def prescan(raw: bytes, limits: MailLimits) -> None:
-    """Raise MailRejected when `raw` is over a header or part bound (see MailLimits)."""
+def prescan(raw: bytes, limits: MailLimits) -> tuple[bytes, int]:
+    """Raise MailRejected when `raw` is over a header or part bound (see MailLimits).
+    Returns `raw` with body lines over `max_raw_line_bytes` cut out (no log line is that
+    long; each would cost the parser and decoder several copies), and how many were cut."""
     found = _BLANK.search(raw, 0, limits.max_header_bytes + 4)
     end = found.start() if found else len(raw)
     if end > limits.max_header_bytes:
@@ -42,6 +44,8 @@ def prescan(raw: bytes, limits: MailLimits) -> None:
         if field.count(b"=?") > limits.max_encoded_words:
             raise MailRejected(HEADER_TOO_LARGE, "too many encoded words in a MIME header")
     _check_parts(raw, limits)
+    spans = long_line_spans(raw, end, limits.max_raw_line_bytes)
+    return (cut_spans(raw, spans) if spans else raw), len(spans)
 
 
 def _check_block(block: bytes, limits: MailLimits) -> None:
@@ -75,3 +79,29 @@ def _check_parts(raw: bytes, limits: MailLimits) -> None:
             opened += 1
             if opened > limits.max_parts:
                 raise MailRejected(TOO_MANY_PARTS, f"more than {limits.max_parts} parts")
+
+
+def long_line_spans(data: bytes | str, start: int, limit: int) -> list[tuple[int, int]]:
+    """(start, end) of every line of `data` from `start` on longer than `limit` (a find loop,
+    not a regex: a repeat-count regex is quadratic on long lines that fall just short)."""
+    newline = b"\n" if isinstance(data, bytes) else "\n"
+    spans: list[tuple[int, int]] = []
+    position, size = start, len(data)
+    while position < size:
+        end = data.find(newline, position)  # type: ignore[arg-type]
+        end = size if end < 0 else end
+        if end - position > limit:
+            spans.append((position, end))
+        position = end + 1
+    return spans
+
+
+def cut_spans(data: bytes, spans: list[tuple[int, int]]) -> bytes:
+    """`data` without the given spans (each becomes a short marker line)."""
+    pieces, last = [], 0
+    for begin, end in spans:
+        pieces.append(data[last:begin])
+        pieces.append(b"[probewatch: %d bytes on one line skipped]" % (end - begin))
+        last = end
+    pieces.append(data[last:])
+    return b"".join(pieces)
