@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from typing import NoReturn
 
 from probewatch.cli_errors import EXIT_ERROR, EXIT_INTERRUPTED, explain
 
@@ -47,8 +48,15 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
 
 
+class _Parser(argparse.ArgumentParser):
+    """A usage mistake is one line too: what is wrong, and where the help is."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def _dispatch(argv: list[str]) -> int:
-    top = argparse.ArgumentParser(
+    top = _Parser(
         prog="probewatch",
         description=__doc__.splitlines()[0],
         epilog="Add --debug to any command to see the full traceback of an error.",
@@ -61,7 +69,7 @@ def _dispatch(argv: list[str]) -> int:
         return 2
     name = argv[0]
     module = importlib.import_module(SUBCOMMANDS[name][0])
-    parser = argparse.ArgumentParser(prog=f"probewatch {name}", description=SUBCOMMANDS[name][1])
+    parser = _Parser(prog=f"probewatch {name}", description=SUBCOMMANDS[name][1])
     module.add_arguments(parser, name) if _takes_name(module) else module.add_arguments(parser)
     args = parser.parse_args(argv[1:])
     args.command = name

@@ -33,7 +33,11 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     if name == "optout":
         parser.add_argument("action", choices=("add", "remove", "list"))
         parser.add_argument("target", nargs="?", help="a domain, a network (CIDR) or a mailbox")
-        parser.add_argument("--reason", default="asked not to receive port-probe reports")
+        parser.add_argument(
+            "--reason",
+            default="asked not to receive port-probe reports",
+            help="why, in a few words, kept with the entry (default: %(default)s)",
+        )
         parser.add_argument("--json", action="store_true", help="with list: one JSON per line")
         return
     if name == "xarf":
@@ -42,7 +46,11 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
         return
     if name == "suppress":
         parser.add_argument("email", nargs="?", help="the mailbox never to mail again")
-        parser.add_argument("--reason", default="asked not to receive port-probe reports")
+        parser.add_argument(
+            "--reason",
+            default="asked not to receive port-probe reports",
+            help="why, in a few words, kept with the entry (default: %(default)s)",
+        )
         parser.add_argument(
             "--mailbox-only",
             action="store_true",

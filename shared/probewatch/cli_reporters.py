@@ -144,7 +144,11 @@ def _profile_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tz", help="time zone of the reporter's firewall, e.g. Europe/Berlin")
     parser.add_argument("--mask", choices=["2", "3"], help="destination octets hidden in reports")
     parser.add_argument("--review", choices=["on", "off"], help="hold reports for CANCEL")
-    parser.add_argument("--digest", choices=["daily", "off"])
+    parser.add_argument(
+        "--digest",
+        choices=["daily", "off"],
+        help="the daily mail telling the reporter what was done with their alerts",
+    )
     for option, (field, _convert) in _LIST_OPTIONS.items():
         parser.add_argument(
             option,

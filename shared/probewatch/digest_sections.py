@@ -136,7 +136,9 @@ def _skew_outcome(d: dict[str, Any]) -> str:
         return str(d["clock_outcome"])
     held = d.get("clock_held") or d.get("events_held") or d.get("held_events")
     if held:
-        return f"{plural(int(held), 'event')} from it are held and will not be reported."
+        return (
+            f"{plural(int(held), 'event')} from it are held: not reported while the clock is wrong."
+        )
     n = int(d.get("events_stored") or 0)
     if not n:
         return "No events from that email were used."

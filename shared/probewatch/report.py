@@ -377,7 +377,8 @@ def evidence_judgement(incident: Incident) -> str:
         return f"not spoofable (an IDS matched the payload): {facts}"
     spoofable = bool(lines) and all(_spoofable(line) for line in lines)
     kind = "spoofable (lone SYN/UDP packets)" if spoofable else "mixed traffic"
-    code = incident.decision_code
+    # The verdict's own code: a held incident's decision_code says "held-for-review".
+    code = incident.evidence_code or incident.decision_code
     if code == "corroborated-reporters":
         return f"{kind}, corroborated by {n} independent reporters ({events})"
     if code == "corroborated-volume":

@@ -55,10 +55,36 @@ def test_no_region_is_one_line_with_the_fix(argv: list[str]) -> None:
     assert "AWS_REGION" in done.stderr
 
 
-def test_a_bad_value_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo", "--now", "yesterday", "--quiet"]) == 1
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["demo", "--now", "yesterday"], "argument --now: 'yesterday' is not a time"),
+        (["demo", "--now", "2026-11-25T12:00:00"], "has no zone: add Z or +01:00"),
+        (["reporters", "bogus"], "invalid choice: 'bogus'"),
+        (["nosuch"], "invalid choice: 'nosuch'"),
+    ],
+)
+def test_a_usage_mistake_is_one_line_and_exit_2(
+    argv: list[str], says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    assert stopped.value.code == 2
     line = one_line(capsys)
-    assert line.startswith("probewatch demo: ") and "yesterday" in line
+    assert line.startswith("probewatch") and says in line and line.endswith("--help)")
+
+
+def test_a_bad_value_found_while_running_is_one_line_and_exit_1(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import probewatch.cli_parse as cli_parse
+
+    def broken(_args: object) -> int:
+        raise ValueError("the file says\nsomething odd")
+
+    monkeypatch.setattr(cli_parse, "run", broken)
+    assert main(["parse", "--json", "-"]) == 1
+    assert one_line(capsys) == "probewatch parse: the file says something odd (see --help)"
 
 
 def test_debug_shows_the_traceback() -> None:

@@ -608,7 +608,9 @@ def test_clock_warning_shows_a_hold_when_the_record_has_one() -> None:
     held = [dict(e, data={**e["data"], "events_held": 4}) for e in entries]
     message = build_digest(reporter, START, END, held, sender=SENDER)
     assert message is not None
-    assert "4 events from it are held and will not be reported." in flat(parts(message)[0])
+    assert "4 events from it are held: not reported while the clock is wrong." in flat(
+        parts(message)[0]
+    )
 
 
 def test_events_added_to_an_earlier_report_are_explained() -> None:
