@@ -197,6 +197,7 @@ class _Run:
         """Decide the final incident's fate; returns every dropped event by reason."""
         verdict = judge_evidence(kept, self.rules)
         incident.evidence = verdict.label
+        incident.evidence_code, incident.evidence_reason = verdict.code, verdict.reason
         if not kept and not dropped:
             self._not_reported(incident, "expired", "its events aged past 72 hours first")
             return dropped
@@ -232,6 +233,7 @@ class _Run:
         summarize(incident, second.kept, merged, reporters)
         verdict = judge_evidence(second.kept, self.rules)
         incident.evidence = verdict.label
+        incident.evidence_code, incident.evidence_reason = verdict.code, verdict.reason
         if not second.kept:
             self._all_filtered(incident)
         elif not verdict.reportable:

@@ -58,10 +58,14 @@ class AggregateSettings(_Base):
     # its logs (with the review hold added, always well inside the 72-hour window).
     finalize_after_hours: int = Field(24, ge=1, le=60)
     review_hold_hours: int = Field(12, ge=0, le=24)
-    # Evidence rules for SYN/UDP-only incidents (see probewatch.evidence).
+    # Evidence rules for SYN/UDP-only incidents (see probewatch.evidence). One reporter's
+    # spoofable packets are never enough by default: independent reporters or evidence that
+    # cannot be forged (a handshake, an IDS payload match) are. Volume from one reporter
+    # counts only where the operator turns single_reporter_volume on.
+    min_independent_reporters: int = Field(2, ge=2)
+    single_reporter_volume: bool = False
     min_events_uncorroborated: int = Field(3, ge=1)
     min_ports_or_minutes_uncorroborated: int = Field(2, ge=1)
-    min_independent_reporters: int = Field(2, ge=2)
     # A "queued" incident the send function has not picked up after this long is enqueued
     # again (the send function is idempotent per incident and attempt).
     requeue_after_minutes: int = Field(60, ge=15)

@@ -1,16 +1,23 @@
 """Evidence rules: how much a set of events proves, honestly.
 
 A blocked TCP SYN, a UDP packet or an ICMP message carries a source address nobody checked:
-it may be forged. An incident made only of such events is reportable only when corroborated:
-  * by independent reporters (default 2: different reporters whose destinations are not in
-    the same /24, or IPv6 /48 — two people behind one router are one witness), or
-  * by volume: at least `min_events` events (default 3) spread over at least `min_spread`
-    (default 2) distinct destination ports, or distinct minutes.
-A completed handshake ("established") or an IDS alert on payload ("ids") cannot come from a
-forged address: one such event is enough, and the report says the evidence is stronger.
+it may be forged. An incident made only of such events is reportable only when corroborated
+by independent reporters (default 2: different reporters whose destinations are not in the
+same /24, or IPv6 /48 — two people behind one router are one witness).
+A completed handshake ("established": the parser saw the connection set up, e.g. conntrack
+ESTABLISHED, an ASA teardown with bytes, an allowed session's data) or an IDS alert on
+payload ("ids") cannot come from a forged address: one such event is enough, and the report
+says the evidence is stronger.
 
-Defaults live in AggregateSettings (PROBEWATCH_MIN_EVENTS_UNCORROBORATED,
-PROBEWATCH_MIN_PORTS_OR_MINUTES_UNCORROBORATED, PROBEWATCH_MIN_INDEPENDENT_REPORTERS).
+Volume from ONE reporter (many SYNs over several ports or minutes) proves nothing about the
+source address: a forger can send as many packets as it likes. It corroborates only where
+the operator turns `single_reporter_volume` on (then: at least `min_events` events over at
+least `min_spread` distinct destination ports or minutes).
+
+Settings live in AggregateSettings (PROBEWATCH_MIN_INDEPENDENT_REPORTERS,
+PROBEWATCH_SINGLE_REPORTER_VOLUME, PROBEWATCH_MIN_EVENTS_UNCORROBORATED,
+PROBEWATCH_MIN_PORTS_OR_MINUTES_UNCORROBORATED). The verdict's reason is the incident's
+decision, and is shown in the report and the reporter's digest.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ class EvidenceRules:
     min_events: int = 3
     min_spread: int = 2
     min_reporters: int = 2
+    single_reporter_volume: bool = False
 
     @classmethod
     def from_settings(cls, settings: object) -> EvidenceRules:
@@ -38,6 +46,9 @@ class EvidenceRules:
                 getattr(settings, "min_ports_or_minutes_uncorroborated", cls.min_spread)
             ),
             min_reporters=int(getattr(settings, "min_independent_reporters", cls.min_reporters)),
+            single_reporter_volume=bool(
+                getattr(settings, "single_reporter_volume", cls.single_reporter_volume)
+            ),
         )
 
 
@@ -102,7 +113,8 @@ def judge_evidence(events: Sequence[ProbeEvent], rules: EvidenceRules) -> Eviden
     ports = {e.dst_port for e in events if e.dst_port is not None}
     minutes = {e.time.replace(second=0, microsecond=0) for e in events if e.time is not None}
     spread = max(len(ports), len(minutes))
-    if len(events) >= rules.min_events and spread >= rules.min_spread:
+    volume = len(events) >= rules.min_events and spread >= rules.min_spread
+    if volume and rules.single_reporter_volume:
         return EvidenceVerdict(
             True,
             label,
@@ -110,14 +122,16 @@ def judge_evidence(events: Sequence[ProbeEvent], rules: EvidenceRules) -> Eviden
             f"{len(events)} spoofable events over {len(ports)} destination ports "
             f"and {len(minutes)} distinct minutes",
         )
+    needs = f"needs {rules.min_reporters} independent reporters or a completed handshake/IDS alert"
+    if rules.single_reporter_volume:
+        needs += f", or {rules.min_events} events over {rules.min_spread} ports or minutes"
     return EvidenceVerdict(
         False,
         label,
         "uncorroborated",
         f"only {len(events)} spoofable event(s) (blocked SYN/UDP/ICMP) over {len(ports)} port(s) "
-        f"and {len(minutes)} minute(s) from {witnesses} reporter(s): the source may be forged; "
-        f"needs {rules.min_reporters} independent reporters or {rules.min_events} events over "
-        f"{rules.min_spread} ports or minutes",
+        f"and {len(minutes)} minute(s) from {witnesses} independent reporter(s): the source "
+        f"address may be forged; {needs}",
     )
 
 

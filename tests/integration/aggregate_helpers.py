@@ -85,8 +85,11 @@ class FakeBacktracer:
 
 
 def settings(**overrides: Any) -> AggregateSettings:
+    """The stack's settings, with one reporter's volume counting as corroboration: these
+    tests follow an incident's life with one reporter's SYNs (`probe`). The default, where
+    it does not count, is tested in test_aggregate_evidence.py."""
     base = get_settings(AggregateSettings)
-    return base.model_copy(update=overrides) if overrides else base
+    return base.model_copy(update={"single_reporter_volume": True, **overrides})
 
 
 def queue_bodies(queue_url: str) -> list[dict[str, Any]]:

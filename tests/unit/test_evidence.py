@@ -13,7 +13,9 @@ from probewatch.evidence import EvidenceRules, independent_reporters, judge_evid
 from probewatch.model import ProbeEvent
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-RULES = EvidenceRules()  # 3 events over 2 ports or minutes, or 2 independent reporters
+RULES = EvidenceRules()  # the default: 2 independent reporters, or a handshake / IDS alert
+# Where the operator lets one reporter's volume count: 3 events over 2 ports or minutes.
+VOLUME = EvidenceRules(single_reporter_volume=True)
 
 
 def syn(
@@ -49,13 +51,27 @@ CASES: list[tuple[bool, str, str, list[ProbeEvent], str]] = [
         [syn(), syn(), syn()],
         "three SYNs, same port, same minute: no spread",
     ),
-    (True, "corroborated-volume", "syn-only", [syn(), syn(port=23), syn(port=80)], "three ports"),
+    # Issue 12: one reporter's SYNs, however many, could all come from a forger.
     (
-        True,
-        "corroborated-volume",
+        False,
+        "uncorroborated",
         "syn-only",
-        [syn(0), syn(1), syn(2)],
-        "same port over three minutes",
+        [syn(), syn(port=23), syn(port=80)],
+        "three ports from one reporter are not enough by default",
+    ),
+    (
+        False,
+        "uncorroborated",
+        "syn-only",
+        [syn(m, port=p) for m in range(10) for p in (22, 23, 80, 445)],
+        "forty SYNs from one reporter are not enough by default",
+    ),
+    (
+        False,
+        "uncorroborated",
+        "udp",
+        [syn(m, proto="UDP", tcp_flags=None, port=p) for m, p in ((0, 53), (1, 123), (2, 161))],
+        "one reporter's UDP packets are not enough by default",
     ),
     (
         True,
@@ -86,17 +102,6 @@ CASES: list[tuple[bool, str, str, list[ProbeEvent], str]] = [
         "IDS alert on payload",
     ),
     (False, "uncorroborated", "udp", [syn(proto="UDP", tcp_flags=None)], "one UDP packet"),
-    (
-        True,
-        "corroborated-volume",
-        "spoofable",
-        [
-            syn(),
-            syn(proto="UDP", tcp_flags=None, port=53),
-            syn(proto="ICMP", port=None, tcp_flags=None),
-        ],
-        "three mixed spoofable events over two ports",
-    ),
     (False, "no-events", "none", [], "nothing left"),
 ]
 
@@ -112,15 +117,57 @@ def test_evidence_rules(
     assert verdict.reason  # every verdict says why, for people
 
 
+VOLUME_CASES: list[tuple[bool, str, str, list[ProbeEvent], str]] = [
+    (True, "corroborated-volume", "syn-only", [syn(), syn(port=23), syn(port=80)], "three ports"),
+    (True, "corroborated-volume", "syn-only", [syn(0), syn(1), syn(2)], "one port, three minutes"),
+    (False, "uncorroborated", "syn-only", [syn(), syn(), syn()], "no spread"),
+    (
+        True,
+        "corroborated-volume",
+        "spoofable",
+        [
+            syn(),
+            syn(proto="UDP", tcp_flags=None, port=53),
+            syn(proto="ICMP", port=None, tcp_flags=None),
+        ],
+        "three mixed spoofable events over two ports",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("reportable", "code", "label", "events", "why"), VOLUME_CASES, ids=[c[4] for c in VOLUME_CASES]
+)
+def test_single_reporter_volume_counts_only_when_turned_on(
+    reportable: bool, code: str, label: str, events: list[ProbeEvent], why: str
+) -> None:
+    verdict = judge_evidence(events, VOLUME)
+    assert (verdict.reportable, verdict.code, verdict.label) == (reportable, code, label), why
+    assert not judge_evidence(events, RULES).reportable  # never by default
+
+
+def test_the_default_comes_from_settings_and_can_be_turned_on() -> None:
+    base = {"table_name": "probes", "send_queue_url": "https://sqs.example/q"}
+    assert EvidenceRules.from_settings(AggregateSettings(**base)) == EvidenceRules()
+    assert not EvidenceRules().single_reporter_volume
+    on = AggregateSettings(**base, single_reporter_volume=True, min_independent_reporters=3)
+    assert EvidenceRules.from_settings(on) == EvidenceRules(
+        min_reporters=3, single_reporter_volume=True
+    )
+
+
 def test_thresholds_come_from_settings() -> None:
     settings = AggregateSettings(
         table_name="probes",
         send_queue_url="https://sqs.example/q",
         min_events_uncorroborated=5,
         min_ports_or_minutes_uncorroborated=3,
+        single_reporter_volume=True,
     )
     rules = EvidenceRules.from_settings(settings)
-    assert rules == EvidenceRules(min_events=5, min_spread=3, min_reporters=2)
+    assert rules == EvidenceRules(
+        min_events=5, min_spread=3, min_reporters=2, single_reporter_volume=True
+    )
     four = [syn(port=p) for p in (22, 23, 80, 443)]
     assert not judge_evidence(four, rules).reportable
     assert judge_evidence([*four, syn(port=8080)], rules).reportable
@@ -128,7 +175,9 @@ def test_thresholds_come_from_settings() -> None:
 
 def test_uncorroborated_reason_names_what_would_be_needed() -> None:
     reason = judge_evidence([syn()], RULES).reason
-    assert "spoof" in reason and "2 independent reporters" in reason and "3 events" in reason
+    assert "spoof" in reason and "2 independent reporters" in reason and "handshake" in reason
+    assert "3 events" not in reason  # volume is no way out by default
+    assert "3 events" in judge_evidence([syn()], VOLUME).reason
 
 
 def test_independent_reporters_counts_reporters_without_destinations() -> None:
