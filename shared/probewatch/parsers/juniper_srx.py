@@ -11,6 +11,10 @@ Plain:
     Jul 19 18:17:02 srx RT_IDS: RT_SCREEN_TCP: TCP port scan! source: 203.0.113.3:6000,
         destination: 198.51.100.4:1433, zone name: untrust, interface name: ge-0/0/0.0, action: drop
 
+Some collectors drop the screen's tag and keep only the category:
+    Nov 14 06:21:24 srx RT_IDS IP spoofing! source: 203.0.113.3, destination: 198.51.100.4,
+        protocol-id: 17, zone name: untrust, interface name: reth4.0, action: alarm-without-drop
+
 The protocol comes from `protocol-id`/`protocol-name`, else from the screen's tag
 (RT_SCREEN_TCP* -> TCP, _UDP -> UDP, _ICMP -> ICMP). Screens that name no source (a flood
 *to* one destination) give no events. Actions: drop/deny/reject -> block, alarm-without-drop
@@ -26,6 +30,9 @@ from probewatch.parsers.patterns import lazy
 from probewatch.parsers.vendor_helpers import rejoin_ipv6, structured_data, verdict, zone_direction
 
 _TAG = lazy(r"\b(?P<tag>RT_SCREEN_\w+|RT_FLOW_SESSION_\w+|IDP_ATTACK_LOG_EVENT\w*)\b")
+# Some collectors drop the screen's own tag: "RT_IDS IP spoofing! source: ..., action: ..."
+_BARE_PROTO = lazy(r"(TCP|UDP|ICMP)\b")
+_BARE_IDS = lazy(r"\b(?P<tag>RT_IDS):? (?=[^\[]*\bsource: )")
 _PLAIN_DENY = lazy(
     r"session denied (?P<src>[^\s/]+)/(?P<sp>\d*)->(?P<dst>[^\s/]+)/(?P<dp>\d*) "
     r"(?:\S+ ){1,3}?(?P<proto>\d+)\(\d+\)"
@@ -37,7 +44,7 @@ _PLAIN_SESSION = lazy(
     r"\S+ [^\s/]+/\d*->[^\s/]+/\d* (?:\S+ ){1,6}?(?P<proto>\d+) \S+ \S+ \S+ \d+"
 )
 _PLAIN_SCREEN = lazy(
-    r"RT_SCREEN_\w+: .*?source: (?P<src>[\w.:]+?)(?::(?P<sp>\d+))?, "
+    r"(?:RT_SCREEN_\w+:|RT_IDS:?) .*?source: (?P<src>[\w.:]+?)(?::(?P<sp>\d+))?, "
     r"destination: (?P<dst>[\w.:]+?)(?::(?P<dp>\d+))?, "
     r"(?:protocol-id: (?P<proto>\d+), )?.*?action: (?P<action>[\w-]+)"
 )
@@ -67,10 +74,15 @@ class JuniperSrxParser:
         self._times = timestamps.HeaderTimes()
 
     def can_parse(self, line: str) -> bool:
-        return "RT_SCREEN" in line or "RT_FLOW_SESSION" in line or "IDP_ATTACK_LOG" in line
+        return (
+            "RT_SCREEN" in line
+            or "RT_FLOW_SESSION" in line
+            or "IDP_ATTACK_LOG" in line
+            or "RT_IDS" in line
+        )
 
     def parse(self, line: str, ctx: ParseContext) -> list[ProbeEvent] | None:
-        tag_match = _TAG.search(line)
+        tag_match = _TAG.search(line) or _BARE_IDS.search(line)
         if tag_match is None:
             return None
         tag = tag_match.group("tag")
@@ -104,6 +116,9 @@ class JuniperSrxParser:
             return []
         if not proto and tag.startswith("RT_SCREEN_"):
             proto = _screen_proto(tag)
+        elif not proto and tag == "RT_IDS":  # the screen's name: "TCP port scan!"
+            named = _BARE_PROTO.match(line, tag_match.end())
+            proto = named.group(1) if named else None
         if not proto:
             return []
         time, _ = self._times.leading(line, ctx)
