@@ -34,6 +34,9 @@ _FIELDS = re.compile(
     # DPT= alone: hand-trimmed lines (`PROTO=TCP DPT=22`) still name the port probed
     r"(?: SPT=(?P<spt>\S+)(?= DPT=))?(?: DPT=(?P<dpt>\S+))?"
 )
+_NO_PROTO = re.compile(
+    r"\bSRC=(?P<src>\S*) DST=(?P<dst>\S+)(?P<proto>)(?P<spt>)(?P<dpt>)(?= |$)"
+)
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"  # ASCII digits only, as ipaddress
 _IPV4 = rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}"
 # The common case in one cheap pass, matched at `IN=`: both interfaces, an optional MAC=,
@@ -185,8 +188,13 @@ class NetfilterParser:
         """Any dress _fast_fields does not take: _FIELDS, then make_event's checks."""
         fields = _FIELDS.search(line, start)
         if fields is None:
-            return None
-        src, dst, proto, spt, dpt = fields.groups()
+            # no PROTO= at all (a hand-trimmed `... SRC=a DST=b`): the protocol is not stated
+            bare = _NO_PROTO.search(line, start) if "PROTO=" not in line else None
+            if bare is None:
+                return None
+            fields = bare
+        src, dst, proto, spt, dpt = fields.group("src", "dst", "proto", "spt", "dpt")
+        proto = proto or "IP"
         flags = None
         if proto == "TCP":
             # Only the outer packet: an ICMP error quotes another packet in [ ... ].
