@@ -33,7 +33,9 @@ _LINE = lazy(
     r"(?: (?P<proto>TCP|UDP|ICMPv6|ICMP|IGMP))?"
     r"(?P<what> packet| connection request| connection| error message)?(?: \(ICMP type \d+\))? "
     r"from (?P<src>[\d.]+|\[[0-9a-fA-F:]+\])(?::(?P<sport>\d+))? to "
-    r"(?P<dst>[\d.]+|\[[0-9a-fA-F:]+\])(?::(?P<dport>\d+))?(?: \(IP protocol (?P<number>\d+)\))?",
+    # the target may be masked by the reporter ("xxx.xxx.xxx.xxx"): kept as unknown
+    r"(?P<dst>[\d.]+|[\dxX*.]+|\[[0-9a-fA-F:]+\])(?::(?P<dport>\d+))?"
+    r"(?: \(IP protocol (?P<number>\d+)\))?",
     re.IGNORECASE,
 )
 # Older models (WBR-1310): "SYN-ACK port scan attack from WAN (ip:203.0.113.9) detected."
