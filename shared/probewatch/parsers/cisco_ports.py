@@ -1,8 +1,9 @@
 """Port names Cisco ASA / PIX / IOS print instead of numbers ("outside:198.51.100.2/ssh").
 
 The table is Cisco's own list of literal port names (ASA command reference, "TCP and UDP
-ports"): a name there stands for exactly one number, so reading it is not guessing. A name
-outside the table stays unknown (the event then has no port rather than a wrong one).
+ports"): a name there stands for exactly one number, so reading it is not guessing. Any other
+text is passed on unchanged, so validate.port() rejects the line (bad-port) as for any port
+that cannot be trusted ("xxxxx" in a masked sample, an unknown name).
 """
 
 from __future__ import annotations
@@ -26,9 +27,8 @@ _NAMES: dict[str, int] = {
 
 
 def port_text(text: str | None) -> str | None:
-    """`text` unchanged when it is a number (or None); the number of a Cisco port name;
-    None for a name Cisco does not define."""
+    """The number of a Cisco port name; any other text (or None) unchanged."""
     if text is None or text.isdigit():
         return text
     number = _NAMES.get(text.lower())
-    return str(number) if number is not None else None
+    return str(number) if number is not None else text
