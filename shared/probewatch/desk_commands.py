@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import textwrap
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -145,9 +146,14 @@ def _remember(
 
 
 def _answer(mail: Any, settings: Any, now: datetime, text: str) -> bool:
+    # Prose paragraphs are wrapped; indented lines (the record's evidence) never are.
+    paragraphs = [
+        p if p.startswith(" ") or "\n" in p else textwrap.fill(p, 72, break_long_words=False)
+        for p in text.rstrip().split("\n\n")
+    ]
     return send_reply(
         mail,
-        text.rstrip() + "\n\n" + _SIGNATURE,
+        "\n\n".join(paragraphs) + "\n\n" + _SIGNATURE,
         sender=settings.sender_address,
         table_name=settings.table_name,
         limit=settings.replies_per_day,

@@ -10,6 +10,7 @@ says which were relayed. A SES refusal is logged: a courtesy note never fails th
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from datetime import datetime
 from email.message import EmailMessage
@@ -41,18 +42,25 @@ def relay_reply(
         if trusted
         else "NOT a mailbox our report went to: treat it with care"
     )
+    said = clean_text(data.get("excerpt") or "(no text)", 420)
     body = "\n".join(
         [
-            f"The abuse desk for {clean_text(incident.src_ip, 45)} replied to the report about "
-            f"incident {clean_text(incident.incident_id, 40)}.",
+            _wrap(
+                f"The abuse desk for {clean_text(incident.src_ip, 45)} replied to the report "
+                f"about incident {clean_text(incident.incident_id, 40)}."
+            ),
             "",
-            f"  From:       {who} ({origin})",
+            f"  From:       {who}",
+            f"              ({origin})",
             f"  Received:   {now.strftime('%Y-%m-%d %H:%M:%S UTC')}",
-            f"  They wrote: {clean_text(data.get('excerpt') or '(no text)', 420)}",
+            textwrap.fill(
+                said, 72, initial_indent="  They wrote: ", subsequent_indent=" " * 14,
+                break_long_words=False, break_on_hyphens=False,
+            ),
             "",
             "Nothing to do on your side; the reply is also in your next digest.",
         ]
-    )
+    )  # fmt: skip
     subject = f"Abuse desk replied: {clean_text(incident.src_ip, 45)} [{incident.incident_id}]"
     return _relay(incident, subject, body, settings, now)
 
@@ -61,16 +69,17 @@ def relay_opt_out(
     incident: Incident, optouts: Sequence[OptOut], settings: Any, now: datetime
 ) -> list[str]:
     covered = ", ".join(o.value for o in optouts) or "its mailbox"
-    body = "\n".join(
-        [
-            f"The network owner of {clean_text(incident.src_ip, 45)} (incident "
-            f"{clean_text(incident.incident_id, 40)}) asked for no more reports.",
-            f"probewatch will not report sources in {covered} again; your digest says so when",
-            "it skips one.",
-        ]
+    body = _wrap(
+        f"The network owner of {clean_text(incident.src_ip, 45)} (incident "
+        f"{clean_text(incident.incident_id, 40)}) asked for no more reports. probewatch will "
+        f"not report sources in {covered} again; your digest says so when it skips one."
     )
     subject = f"Network opted out: {clean_text(incident.src_ip, 45)} [{incident.incident_id}]"
     return _relay(incident, subject, body, settings, now)
+
+
+def _wrap(text: str) -> str:
+    return textwrap.fill(text, 72, break_long_words=False, break_on_hyphens=False)
 
 
 def _relay(incident: Incident, subject: str, body: str, settings: Any, now: datetime) -> list[str]:

@@ -8,6 +8,7 @@ wrote to); the operator's adds the reporters, the contact chain and the stored d
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 from probewatch.model import Incident, parse_iso
@@ -32,11 +33,16 @@ def incident_record_text(incident: Incident, history: Any, *, for_operator: bool
     lines = [
         f"Incident {clean_text(incident.incident_id, 40)}: source {src}",
         f"Status: {incident.status} ({status})",
-        f"First seen: {_utc(incident.first_seen)}",
-        f"Last seen: {_utc(incident.last_seen)}",
+        f"First seen: {_utc(incident.first_seen)} UTC",
+        f"Last seen: {_utc(incident.last_seen)} UTC",
         f"Events: {max(incident.event_count, len(incident.evidence_lines))}, "
         f"independent reporters: {max(len(incident.reporters), 1)}",
-        f"How the evidence was judged: {evidence_judgement(incident)}",
+        textwrap.fill(
+            f"How the evidence was judged: {evidence_judgement(incident)}",
+            76,
+            subsequent_indent="  ",
+            break_long_words=False,
+        ),
     ]
     if for_operator:
         lines += [

@@ -60,6 +60,7 @@ def summarize(local, start, end):
                 "incident_id": i.incident_id,
                 "src_ip": i.src_ip,
                 "status": i.status,
+                "decision_code": i.decision_code,
                 "reporters": i.reporters,
                 "filtered_by_reporter": i.filtered_by_reporter,
             }

@@ -69,3 +69,8 @@ def plain(message: EmailMessage) -> str:
     body = message.get_body(("plain",))
     assert body is not None
     return str(body.get_content())
+
+
+def flat(message: EmailMessage) -> str:
+    """The text with line breaks as spaces (prose is wrapped at 72 columns)."""
+    return " ".join(plain(message).split())

@@ -51,6 +51,15 @@ def _anonymous_reporters() -> list[str]:
     return sorted(senders - named)
 
 
+def _xarf_mailboxes() -> set[str]:
+    listing = EMAILS / "desks.json"
+    return (
+        {m.lower() for m in json.loads(listing.read_text()).get("xarf", [])}
+        if listing.exists()
+        else set()
+    )
+
+
 def _demo_reporters() -> list[str]:
     return sorted(e["email"].lower() for e in json.loads((EMAILS / "reporters.json").read_text()))
 
@@ -64,7 +73,9 @@ def test_every_report_the_demo_sends_meets_every_rule(demo: DemoRun) -> None:
         if not match:
             continue  # a digest or a reply to a reporter
         reports += 1
-        assert report_violations(msg.as_bytes(), forbidden=anonymous) == [], number
+        # Only a mailbox that opted in (desks.json) may get the XARF attachment.
+        xarf = str(msg["To"]).lower() in _xarf_mailboxes()
+        assert report_violations(msg.as_bytes(), forbidden=anonymous, allow_xarf=xarf) == [], number
         key = (match.group("id"), str(msg["To"]).lower())
         assert key not in seen, f"message {number}: a second copy of {key}"
         seen.add(key)
@@ -127,3 +138,40 @@ def test_summary_counts_add_up(demo: DemoRun) -> None:
     assert summary["rejected_by_reason"] == dict(rejected)
     assert summary["reports_sent"] == len(reports)
     assert summary["digests_sent"] == len(digests) == len(_demo_reporters())
+
+
+def test_the_demo_shows_what_abuse_desks_get(demo: DemoRun) -> None:
+    """desks.json: a XARF opt-in, an opt-out made before the run, and three replies (a
+    thank-you relayed to the reporters, LOOKUP answered, OPT-OUT confirmed)."""
+    desks = json.loads((EMAILS / "desks.json").read_text())
+
+    def to(msg: email.message.Message) -> str:
+        return str(msg["To"]).lower()
+
+    def text(msg: email.message.EmailMessage) -> str:
+        body = msg.get_body(("plain",))
+        assert body is not None
+        return " ".join(body.get_content().split())
+
+    reports = [m for m in demo.sent if SUBJECT_RE.match(str(m.get("Subject", "")))]
+    xarf = [m for m in reports if m.is_multipart()]
+    assert {to(m) for m in xarf} == set(desks["xarf"])  # plain text for everyone else
+    # The network that opted out got no report; its reporters' digests say why.
+    opted_out = {i["src_ip"] for i in demo.table["incidents"] if i["decision_code"] == "opted-out"}
+    assert opted_out and not any(
+        SUBJECT_RE.match(str(m["Subject"])).group("ip") in opted_out  # type: ignore[union-attr]
+        for m in reports
+    )
+    assert any("(opted out: domain flyhost-demo.net" in d.text for d in demo.digests().values())
+    # Every report says how to opt out, in one line.
+    for msg in reports:
+        body = msg.get_body(("plain",))
+        assert body is not None
+        assert "Reply OPT-OUT to receive no more reports about your network." in (
+            body.get_content().splitlines()
+        )
+    answers = {to(m): text(m) for m in demo.sent if str(m["Subject"]).startswith("Re: Security")}
+    assert "History (UTC):" in answers["abuse@cloudlayer-demo.net"]  # LOOKUP
+    assert "no more reports about" in answers["security@northgrid-demo.net"]  # OPT-OUT
+    relayed = [m for m in demo.sent if str(m["Subject"]).startswith("Abuse desk replied:")]
+    assert relayed and all("They wrote: Thank you." in text(m) for m in relayed)

@@ -10,7 +10,7 @@ from email import message_from_string, policy
 from typing import Any
 
 import pytest
-from desk_helpers import INCIDENT, desk_mail, plain, send_desk_mail, to_of
+from desk_helpers import INCIDENT, desk_mail, flat, plain, send_desk_mail, to_of
 from send_helpers import enqueue, log_lines, recipients, run_send, seed_incident, sent_messages
 
 from probewatch.clock import frozen
@@ -77,7 +77,7 @@ def test_lookup_answers_the_mailbox_the_report_went_to_and_nobody_else(reported:
     with frozen(LATER):
         [refusal] = send_desk_mail(reported, desk_mail("noc@isp.example", f"LOOKUP {INCIDENT}"))
     assert to_of(refusal) == "noc@isp.example"
-    assert "was sent to noc@isp.example, so nothing was done" in plain(refusal)
+    assert "was sent to noc@isp.example, so nothing was done" in flat(refusal)
     assert "203.0.0.0" not in plain(refusal)
 
     # A forged sender (SPF/DKIM fail) gets nothing at all, not even a refusal.
@@ -141,7 +141,7 @@ def test_xarf_on_by_reply_attaches_xarf_to_later_reports_only_for_that_mailbox(
 ) -> None:
     with frozen(LATER):
         [answer] = send_desk_mail(reported, desk_mail("abuse@isp.example", "XARF ON"))
-    assert "with a XARF v4 (JSON) attachment" in plain(answer)
+    assert "with a XARF v4 (JSON) attachment" in flat(answer)
     [report] = send_next(reported, "PW-20261125-00000002")
     raw = report.raw_data.encode("ascii")
     msg = message_from_string(report.raw_data, policy=policy.default)
@@ -167,7 +167,7 @@ def test_an_ordinary_reply_is_relayed_to_each_reporter_at_once(reported: Any) ->
     with frozen(LATER):
         notes = send_desk_mail(reported, raw)
     assert sorted(to_of(m) for m in notes) == [ALICE.email, BOB.email]
-    text = " ".join(plain(notes[0]).split())
+    text = flat(notes[0])
     assert "They wrote: Thanks, the customer was notified." in text
     assert "(a mailbox our report went to)" in text
     assert BOB.email not in notes[0].as_string() or to_of(notes[0]) == BOB.email

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from probewatch.clock import frozen
-from probewatch.local import handlers
+from probewatch.local import demo_desks, handlers
 from probewatch.local.moto_server import local_aws, sent_mail, sent_messages
 from probewatch.local.outcomes import count_outcomes, recorded_outcomes
 from probewatch.local.ses_inbound import stamp
@@ -87,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
         handlers.skip_earlier_mail(earlier)
         _start_fixture_servers(stack, live=args.live)
         verdicts = _register_reporters(local.table_name, args.emails, raws)
+        demo_desks.prepare(local.table_name, args.emails, start)  # DIR/desks.json, if any
         with recorded_outcomes() as outcomes:
             summary = _drive(local, emails, start, verdicts)
         messages = sent_messages(since=earlier)
@@ -96,9 +97,12 @@ def run(args: argparse.Namespace) -> int:
     for path in emails:
         outcome = outcomes.get(f"raw/{path.stem}")
         print(outcome.line(path.name) if outcome else f"{path.name}: not ingested (see the DLQ)")
-    summary["reports_sent"] = sum(1 for to, _ in messages if not _to_reporter(to, reporters))
+    # By subject: answers to abuse desks (LOOKUP...) are not reports, relayed notes not digests.
+    summary["reports_sent"] = sum(1 for _, raw in messages if _is_report(raw))
     summary["digests_sent"] = sum(
-        1 for to, raw in messages if _to_reporter(to, reporters) and "digest" in raw.lower()[:2000]
+        1
+        for to, raw in messages
+        if _to_reporter(to, reporters) and "digest" in _subject(raw).lower()
     )
     if args.out:
         _write_out(args.out, messages, summary)
@@ -239,6 +243,8 @@ def _drive(
         if handlers.all_settled(local) and now > first_run:
             break
         now += STEP
+    # Settled: the abuse desks answer the reports (DIR/desks.json), through ingest.
+    now = demo_desks.deliver_replies(local, emails[0].parent, now)
     # Settled: only the digests are left. Each reporter's goes out just after their local
     # midnight, so keep the hourly schedule going until every local day with activity ended.
     last_midnight = handlers.last_activity_midnight(local, start - timedelta(days=1), now + STEP)
@@ -279,7 +285,13 @@ def _show(messages: list[tuple[list[str], str]], reporters: set[str], *, quiet: 
     if quiet:
         return
     for destinations, raw in messages:
-        kind = "DIGEST / REPLY" if _to_reporter(destinations, reporters) else "ABUSE REPORT"
+        kind = (
+            "DIGEST / REPLY"
+            if _to_reporter(destinations, reporters)
+            else "ABUSE REPORT"
+            if _is_report(raw)
+            else "REPLY TO AN ABUSE DESK"
+        )
         print("=" * 78)
         print(f"{kind} -> {', '.join(destinations)}")
         print("=" * 78)
@@ -296,7 +308,24 @@ def _readable(raw: str) -> str:
     ]
     body = message.get_body(preferencelist=("plain",))
     text = body.get_content() if body is not None else raw
-    return "\n".join(lines) + "\n\n" + text.rstrip() + "\n"
+    attached = [
+        f"[attached: {part.get_filename()} ({part.get_content_type()})]"
+        for part in message.iter_attachments()
+        if part.get_filename()
+    ]
+    return "\n".join(lines) + "\n\n" + "\n".join([text.rstrip(), *attached]) + "\n"
+
+
+def _subject(raw: str) -> str:
+    return str(
+        message_from_bytes(raw.encode("utf-8", "replace"), policy=policy.default)["Subject"] or ""
+    )
+
+
+def _is_report(raw: str) -> bool:
+    from probewatch.report_rules import SUBJECT_RE
+
+    return bool(SUBJECT_RE.match(_subject(raw)))
 
 
 def _write_out(out: Path, messages: list[tuple[list[str], str]], summary: dict[str, Any]) -> None:
