@@ -158,6 +158,8 @@ def read_email(
 
 
 def _children(part: Message) -> list[Message]:
+    if not part.is_multipart():  # get_payload() of a leaf decodes it (and can raise)
+        return []
     payload = part.get_payload()
     if isinstance(payload, list):
         return [child for child in payload if isinstance(child, Message)]
