@@ -11,6 +11,15 @@ from probewatch.model import Contact, Incident
 from probewatch.registry_desks import registry_desks
 
 FALLBACK_LOCAL_PARTS = ("abuse", "security", "postmaster", "root", "webmaster")
+# The guidelines name these for when abuse@/security@ BOUNCE; a suppression, an opt-out or a
+# complaint is the owner saying no, and must never send the report on to them instead.
+BOUNCE_ONLY_LOCAL_PARTS = frozenset({"postmaster", "root", "webmaster"})
+
+
+def bounce_only(contact: Contact) -> bool:
+    """A fallback mailbox that may be used only after an earlier mailbox bounced."""
+    local = contact.email.partition("@")[0].lower()
+    return contact.source == "fallback" and local in BOUNCE_ONLY_LOCAL_PARTS
 
 
 def fallback_chain(domain: str) -> list[Contact]:

@@ -31,7 +31,7 @@ from probewatch.clock import utcnow
 from probewatch.config import SendSettings
 from probewatch.desk_rules import stop_if_opted_out, wants_xarf
 from probewatch.errors import AlreadyStored, ProbewatchError, StoreError
-from probewatch.mailbox_chain import extend_with_fallbacks, responsible_domain
+from probewatch.mailbox_chain import bounce_only, extend_with_fallbacks, responsible_domain
 from probewatch.model import Contact, Incident, Reporter, iso_z, parse_iso
 from probewatch.observability import logger, metrics
 from probewatch.optouts import covering_mailbox
@@ -298,18 +298,32 @@ def choose_contact(
     domain = responsible_domain(incident, from_contacts=False)
     index = incident.contact_index
     known = len(incident.contacts)
+    bounced: bool | None = None  # whether an earlier mailbox bounced; read when first needed
     while True:
         if index >= len(incident.contacts) and not extend_with_fallbacks(incident):
             return None
         while index < len(incident.contacts):
             contact = incident.contacts[index]
             refusal = mailbox_refusal(table_name, contact.email, domain, optouts)
+            if refusal is None and bounce_only(contact):
+                if bounced is None:
+                    bounced = _any_bounced(table_name, incident.contacts[:index])
+                refusal = None if bounced else "bounce-only"
             if refusal is None:
                 if index != incident.contact_index or len(incident.contacts) != known:
                     _move_to(table_name, incident, index)
                 return contact
             logger.info("send: skipping mailbox", extra={"mailbox": contact.email, "why": refusal})
             index += 1
+
+
+def _any_bounced(table_name: str, contacts: Sequence[Contact]) -> bool:
+    """postmaster@, root@, webmaster@ are for bounces only (issue 12)."""
+    for contact in contacts:
+        state = mailboxes.get_mailbox(table_name, contact.email)
+        if state is not None and state.bad:
+            return True
+    return False
 
 
 def _move_to(table_name: str, incident: Incident, index: int) -> None:

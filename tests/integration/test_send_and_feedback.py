@@ -199,6 +199,21 @@ def test_registry_desks_and_operator_suppressions_are_never_mailed(aws_stack: An
     assert [recipients(m)[0] for m in sent_messages()] == ["security@isp.example"]
 
 
+def test_suppressed_abuse_and_security_never_fall_back_to_postmaster(aws_stack: Any) -> None:
+    """Issue 12: postmaster@, root@, webmaster@ are for bounces only; mailboxes that said no
+    (suppressed one by one here, no opt-out) do not send the report on to them."""
+    table = aws_stack.table_name
+    for mailbox in ("abuse@isp.example", "security@isp.example"):
+        mailboxes.suppress(table, mailbox, NOW, "wrong contact", by="operator")
+    seed_incident(table, ["abuse@isp.example"], [ALICE])
+    enqueue(aws_stack.send_queue_url, "PW-20261125-0a1b2c3d")
+    with frozen(NOW):
+        run_send(aws_stack.send_queue_url)
+    assert sent_messages() == []
+    incident = get_incident(table, "PW-20261125-0a1b2c3d")
+    assert incident is not None and incident.status == "undeliverable"
+
+
 def test_no_usable_mailbox_makes_the_incident_undeliverable(aws_stack: Any) -> None:
     table = aws_stack.table_name
     seed_incident(table, ["helpdesk@apnic.net"], [ALICE], ptr=None)

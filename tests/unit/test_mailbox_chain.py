@@ -74,3 +74,16 @@ def test_a_registry_desk_never_lends_its_domain_to_the_fallback_chain() -> None:
     inc = make([Contact("helpdesk@apnic.net", "rdap", 0.5)])
     assert responsible_domain(inc) is None
     assert extend_with_fallbacks(inc) is False
+
+
+def test_postmaster_root_and_webmaster_are_for_bounces_only() -> None:
+    from probewatch.mailbox_chain import bounce_only
+
+    chain = fallback_chain("isp.example")
+    assert [c.email for c in chain if bounce_only(c)] == [
+        "postmaster@isp.example",
+        "root@isp.example",
+        "webmaster@isp.example",
+    ]
+    # A registry's or Abusix's answer naming such a mailbox is a contact, not a fallback.
+    assert not bounce_only(Contact("postmaster@isp.example", "rdap", 0.9))
