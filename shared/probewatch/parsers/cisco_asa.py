@@ -14,9 +14,10 @@ Handled message ids (everything else, e.g. 111008 config or 605005 admin login, 
     (dropped: block, monitored: unknown), 401004 (shunned), 410001 (DNS), 418001
     (management-only), 419002 (duplicate SYN), 420002 (IPS), 421001, 434002 (SFR),
     500003/500004 (bad headers), 710004 (connection limit);
-  * FTD 430001-430003 connection/intrusion events (`Key: value, ...`).
-`message repeated N times: [ ... ]` wrappers are unwrapped. Times come from the syslog
-envelope (the ASA writes "Apr 17 2020 14:16:20" with the year, or none at all).
+  * FTD 430001-430003 (cisco_ftd.py); NAT, SSL, URL, fragment and ICMP-error messages, and
+    bodies pasted without their tag (cisco_asa_more.py). Port names read as numbers
+    (cisco_ports.py). `message repeated N times: [...]` is unwrapped. Times come from the
+    syslog envelope (the ASA writes "Apr 17 2020 14:16:20" with the year, or none at all).
 """
 
 from __future__ import annotations
@@ -26,9 +27,8 @@ import re
 from probewatch.model import Action, ProbeEvent
 from probewatch.parsers import cisco_asa_more, cisco_ftd, timestamps, validate
 from probewatch.parsers.base import ParseContext
-from probewatch.parsers.cisco_ports import port_text
+from probewatch.parsers.cisco_ports import endpoint
 from probewatch.parsers.patterns import lazy
-from probewatch.parsers.vendor_helpers import endpoint as _address_port
 from probewatch.parsers.vendor_helpers import is_ip, verdict, zone_direction
 
 # "%ASA-4-106023:", the "%ASA|PIX-4-106023:" of Cisco's guides, or the tag without its "%".
@@ -140,8 +140,11 @@ class CiscoAsaParser:
         if "ASA-" in line or "PIX-" in line or "FTD-" in line or "FWSM-" in line:
             return True
         # A message pasted without its tag ("Deny tcp src outside:A/p dst inside:B/q ...")
-        return ("Deny " in line and (" src " in line or " from " in line)) or (
-            "denied" in line and " from " in line
+        return (
+            ("Deny " in line and (" src " in line or " from " in line))
+            or ("denied" in line and " from " in line)
+            or ("access-list " in line and "->" in line)
+            or " Accessed URL " in line
         )
 
     def parse(self, line: str, ctx: ParseContext) -> list[ProbeEvent] | None:
@@ -160,8 +163,8 @@ class CiscoAsaParser:
             if repeated:
                 body = repeated.group("inner")
         fields = _fields(message_id, body)
-        if fields is None:
-            return []
+        if fields is None:  # a tagged message about other things; untagged: not ASA after all
+            return [] if tag is not None else None
         time, _ = self._times.leading(line, ctx)
         if time is None and tag_start > 0:
             time = timestamps.parse_bsd(line[:tag_start].strip(" :"), ctx)
@@ -230,12 +233,6 @@ def _direction(way: str | None, src: str | None, dst: str | None) -> str | None:
     if src is None or dst is None:
         return None
     return zone_direction(_zone(src), _zone(dst))
-
-
-def endpoint(text: str) -> tuple[str, str | None]:
-    """(address, port) of an "iface:addr/port" token; Cisco port names read as numbers."""
-    address, port = _address_port(text)
-    return address, port_text(port)
 
 
 def _fields(message_id: str, body: str) -> _Fields | None:

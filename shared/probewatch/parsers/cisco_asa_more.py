@@ -25,7 +25,8 @@ _EP = r"[^\s()]+"
 _FRAGMENTS = lazy(r"\bsrc = (?P<src>[^\s,]+), dest = (?P<dst>[^\s,]+), proto = (?P<proto>\w+)")
 _ICMP_ERROR = lazy(rf"\b(?P<proto>icmp6?) src (?P<src>{_EP}) dst (?P<dst>{_EP})")
 _URL_DENIED = lazy(r"\bSRC (?P<src>\S+) DEST (?P<dst>\S+)")
-_URL_ACCESSED = lazy(r"^(?P<src>\S+) Accessed URL (?P<dst>[^\s:/]+)")
+# "10.20.30.40(DOMAIN\\login) Accessed URL 10.11.12.13:http://..." (the user is optional)
+_URL_ACCESSED = lazy(r"^(?P<src>[^\s(]+)(?:\([^)]*\))? Accessed URL (?P<dst>[^\s:/]+)")
 _TRANSLATION = lazy(
     rf"^(?:Built|Teardown) (?:dynamic|static|identity|portmap) (?P<proto>TCP|UDP|ICMP|SCTP) "
     rf"translation from (?P<src>{_EP}) to (?P<dst>{_EP})"
@@ -100,6 +101,8 @@ def untagged_id(body: str) -> str | None:
             return message_id
     if _UNTAGGED_ACL.match(body):
         return "710003"
+    if _URL_ACCESSED.match(body):
+        return "304001"
     return None
 
 
@@ -110,10 +113,11 @@ def untagged_start(line: str) -> int:
         position = line.find(word)
         if position == 0 or (position > 0 and line[position - 1] in " :"):
             return position
-    match = _ACL_ANYWHERE.search(line)
+    match = _ACL_ANYWHERE.search(line) or _URL_ANYWHERE.search(line)
     return match.start() if match else -1
 
 
+_URL_ANYWHERE = lazy(r"(?:^|(?<=[ :]))[^\s(]+(?:\([^)]*\))? Accessed URL ")
 _ACL_ANYWHERE = lazy(
     r"(?:^|(?<=[ :]))\w+ (?:access denied by ACL|access permitted|request discarded) from "
 )

@@ -8,6 +8,8 @@ that cannot be trusted ("xxxxx" in a masked sample, an unknown name).
 
 from __future__ import annotations
 
+from probewatch.parsers import vendor_helpers
+
 _NAMES: dict[str, int] = {
     "aol": 5190, "bgp": 179, "biff": 512, "bootpc": 68, "bootps": 67, "chargen": 19,
     "cifs": 3020, "citrix-ica": 1494, "cmd": 514, "ctiqbe": 2748, "daytime": 13,
@@ -32,3 +34,9 @@ def port_text(text: str | None) -> str | None:
         return text
     number = _NAMES.get(text.lower())
     return str(number) if number is not None else text
+
+
+def endpoint(text: str) -> tuple[str, str | None]:
+    """(address, port) of a Cisco "iface:addr/port" token, a port name read as its number."""
+    address, port = vendor_helpers.endpoint(text)
+    return address, port_text(port)
