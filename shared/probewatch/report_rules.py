@@ -16,7 +16,7 @@ import ipaddress
 import json
 import re
 from collections.abc import Iterable
-from email.message import Message
+from email.message import Message, MIMEPart
 from email.policy import default
 
 SUBJECT_RE = re.compile(r"^Security issue - Source IP: (?P<ip>\S+) \[(?P<id>[A-Za-z0-9._:-]+)\]$")
@@ -52,11 +52,11 @@ def report_violations(
     text = raw.decode("ascii", "replace")
     lowered = text.lower()
     problems += [f"contains {item!r}" for item in forbidden if item and item.lower() in lowered]
-    msg = email.message_from_bytes(raw, policy=default)
-    problems += _header_problems(msg)
-    top = msg
-    if allow_xarf and msg.get_content_type() == "multipart/mixed":
-        parts = list(msg.iter_parts())
+    top = email.message_from_bytes(raw, policy=default)
+    problems += _header_problems(top)
+    msg: MIMEPart = top
+    if allow_xarf and top.get_content_type() == "multipart/mixed":
+        parts = list(top.iter_parts())
         if len(parts) != 2:
             problems.append(f"multipart/mixed with {len(parts)} parts, not text + XARF")
             return problems
@@ -92,7 +92,8 @@ def _xarf_problems(part: Message, subject: str) -> list[str]:
     if not match or name != f"xarf-{match.group('id')}.json":
         problems.append(f"XARF attachment named {name!r}, not xarf-<incident>.json")
     try:
-        document = json.loads(part.get_payload(decode=True) or b"")
+        payload = part.get_payload(decode=True)
+        document = json.loads(payload if isinstance(payload, bytes) else b"")
     except ValueError:
         return [*problems, "XARF part is not JSON"]
     if not isinstance(document, dict):

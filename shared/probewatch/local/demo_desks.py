@@ -55,20 +55,20 @@ def deliver_replies(local: Any, folder: Path, now: datetime) -> datetime:
     from probewatch.local.moto_server import sent_messages
     from probewatch.report_rules import SUBJECT_RE
 
-    subjects = {}
+    subjects: dict[str, str] = {}
     for _destinations, raw in sent_messages():
         subject = str(message_from_string(raw, policy=policy.default)["Subject"] or "")
         match = SUBJECT_RE.match(subject)
         if match:
             subjects.setdefault(match.group("ip"), subject)
     for number, reply in enumerate(load(folder).get("replies", []), start=1):
-        subject = subjects.get(str(reply["source"]))
-        if subject is None:
+        reported = subjects.get(str(reply["source"]))
+        if reported is None:
             continue  # no report went out about it (filtered, opted out): nothing to answer
         now += timedelta(minutes=1)
         with frozen(now):
-            raw = _desk_mail(str(reply["from"]), f"Re: {subject}", str(reply["body"]), now, local)
-            handlers.deliver_email(local, f"raw/desk-reply-{number:02d}", raw)
+            mail = _desk_mail(str(reply["from"]), f"Re: {reported}", str(reply["body"]), now, local)
+            handlers.deliver_email(local, f"raw/desk-reply-{number:02d}", mail)
             handlers.drain_ingest(local)
     return now
 
