@@ -68,8 +68,15 @@ class FilterlogParser:
 
 
 def _csv(line: str) -> list[str] | None:
-    """The filterlog CSV: the text after the last space before the first comma."""
+    """The filterlog CSV: the text after the last space before the first comma, or the
+    "message" of a JSON record whose ident is filterlog."""
     program = line.find("filterlog")
+    if line.startswith('"', program + 9):  # a JSON record (fluentd): "ident":"filterlog"
+        body = line.find('"message":"', program)
+        if body < 0:
+            return None
+        end = line.find('"', body + 11)
+        return line[body + 11 : end if end >= 0 else len(line)].split(",")
     comma = line.find(",", program)
     if comma < 0:
         return None

@@ -31,7 +31,7 @@ _PACKET = lazy(r"(?:^|[\s)])(?P<src>[0-9A-Fa-f:.]+) > (?P<dst>[0-9A-Fa-f:.]+): (
 # old tcpdump: `S 123:123(0) win`, `P 7408:7677(269) ack 1773 win`, `. ack 1 win`, and with
 # -vv or a short snap length `S [tcp sum ok] 123:123(0)`, `S [bad tcp cksum 1!] ...`, `S [|tcp]`
 _OLD_FLAGS = lazy(
-    r"([SFRPUEW.]+) (?:\[(?:tcp sum ok|bad tcp cksum [^\]]*)\] )?"
+    r"([SFRPUEW.]+) (?:\[(?:tcp sum ok|bad tcp cksum [^\]]*)\] +)?"
     r"(?:\d+:\d+(?:\(\d+\)(?: (ack) \d+)?)?|(ack) \d+|\[\|tcp\]|win \d)"
 )
 # new tcpdump: `Flags [S]`, `Flags [S.]`, and `Flags [none]` for a NULL scan (no flags set)
