@@ -33,6 +33,8 @@ REQUIRED_PHRASES = (
     "may indicate that the host is compromised or is being used for unauthorized purposes",
     "All times are UTC",
     "If you have any questions",
+    # Every report says, in one line, how the network owner stops all reports.
+    "Reply OPT-OUT to receive no more reports about your network.",
 )
 PROSE_WIDTH = 72
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address

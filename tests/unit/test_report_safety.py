@@ -145,6 +145,7 @@ def _good() -> bytes:
         (lambda raw: raw.replace(b"concern,", b"concern, 8.8.8.8"), "another address appears"),
         (lambda raw: raw.replace(b"Security issue", b"Port scan"), "subject"),
         (lambda raw: raw.replace(b"All times are UTC", b"Times are local"), "All times are UTC"),
+        (lambda raw: raw.replace(b"Reply OPT-OUT", b"Reply STOP"), "Reply OPT-OUT"),
         (lambda raw: raw.replace(b"03:14:07 UTC  TCP", b"03:14 UTC     TCP"), "no evidence line"),
         (lambda raw: raw.replace(b"concern,", b"concern, <b>"), "HTML"),
         (lambda raw: raw.replace(b"concern,", "concern, \u00e9".encode()), "US-ASCII"),
