@@ -24,6 +24,7 @@ from probewatch.observability import logger, metrics
 from probewatch.optouts import requested_optouts
 from probewatch.report import clean_text
 from probewatch.send_queue import enqueue_send
+from probewatch.send_recovery import settle_accepted_attempt
 from probewatch.sending import log_for_reporters, update_incident
 from probewatch.store import desks, mailboxes
 from probewatch.store.incidents import get_incident
@@ -48,6 +49,8 @@ def handle_ses_event(event: dict[str, Any], settings: FeedbackSettings, now: dat
     # Configuration-set events say "eventType"; identity notifications say "notificationType".
     kind = event.get("eventType") or event.get("notificationType") or ""
     mail = event.get("mail") or {}
+    if kind in ("Send", "Delivery", "Bounce", "Complaint"):
+        _settle(settings.table_name, mail)  # SES took it: finish a send that died after SES
     if kind == "Bounce":
         bounce = event.get("bounce") or {}
         if bounce.get("bounceType") != "Permanent":
@@ -169,6 +172,13 @@ def _reroute(
     enqueue_send(settings.send_queue_url, incident_id, attempt + 1)
     metrics.add_metric(name="ReportsRerouted", unit="Count", value=1)
     return "rerouted"
+
+
+def _settle(table_name: str, mail: dict[str, Any]) -> None:
+    sent = _sent_message(table_name, mail)
+    message_id = mail.get("messageId")
+    if sent is not None and isinstance(message_id, str) and message_id:
+        settle_accepted_attempt(table_name, sent[0], sent[1], message_id)
 
 
 def _sent_message(table_name: str, mail: dict[str, Any]) -> tuple[str, int] | None:
