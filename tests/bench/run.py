@@ -33,6 +33,8 @@ MODULES = [
     "bench_memory",
     "bench_end_to_end",
     "bench_ingest_cost",
+    "bench_hostile",
+    "bench_fuzz",
 ]
 # Timed benchmarks run alone; these only count (requests, bytes), so a module with a
 # `start(workdir)` (memory) begins its long part in the background beside them.
@@ -100,8 +102,14 @@ def main() -> int:
                 module = importlib.import_module(name)
                 figures = module.run(workdir)
             except Exception:  # a broken benchmark is reported, the others still run
-                figures = [Figure(name, "FAILED: " + traceback.format_exc(limit=3).splitlines()[-1],
-                                  "runs", False)]
+                figures = [
+                    Figure(
+                        name,
+                        "FAILED: " + traceback.format_exc(limit=3).splitlines()[-1],
+                        "runs",
+                        False,
+                    )
+                ]
                 traceback.print_exc()
         all_figures.extend(figures)
         for figure in figures:
@@ -132,7 +140,11 @@ def main() -> int:
         f"Machine: {machine()}; load average at the end {_load()}.\n\n"
         f"Whole run: {elapsed:.0f} s. Targets met: {sum(1 for f in all_figures if f.met)}"
         f" of {sum(1 for f in all_figures if f.met is not None)}.\n\n"
-        + (f"Not met (each section's note says what stands in the way):\n\n{summary}\n" if unmet else "")
+        + (
+            f"Not met (each section's note says what stands in the way):\n\n{summary}\n"
+            if unmet
+            else ""
+        )
     )
     args.out.write_text(header + "\n".join(sections))
     print(f"wrote {args.out} ({len(unmet)} targets not met) in {elapsed:.0f} s")

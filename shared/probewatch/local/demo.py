@@ -24,7 +24,7 @@ from probewatch.clock import frozen
 from probewatch.local import demo_desks, handlers
 from probewatch.local.moto_server import local_aws, sent_mail, sent_messages
 from probewatch.local.outcomes import count_outcomes, recorded_outcomes
-from probewatch.local.ses_inbound import stamp
+from probewatch.local.ses_inbound import stamp_prefix
 from probewatch.model import iso_z
 
 REPO = Path(__file__).resolve().parents[3]
@@ -220,14 +220,7 @@ def _drive(
     for offset, path in enumerate(emails):
         received = start + timedelta(seconds=offset)
         with frozen(received):
-            stamped = stamp(
-                path.read_bytes(),
-                received,
-                region=local.region,
-                inbound_address=local.inbound_address,
-                verdicts=verdicts,
-            )
-            handlers.deliver_email(local, f"raw/{path.stem}", stamped)
+            _deliver(local, path, received, verdicts)
             delivered += 1
             handlers.drain_ingest(local)
     # The first aggregate run comes after the last delivery: the clock never runs backwards,
@@ -257,6 +250,29 @@ def _drive(
     summary["simulated_from"] = iso_z(start)
     summary["simulated_until"] = iso_z(max(now, digest_at - timedelta(hours=1)))
     return summary
+
+
+def _deliver(
+    local: Any, path: Path, received: datetime, verdicts: dict[str, dict[str, str]]
+) -> None:
+    """Stamp the email as SES would and put it in the bucket, streamed from a temporary
+    file: a big email is never held in memory twice beside the local stack's own copy."""
+    import shutil
+    import tempfile
+
+    prefix, skip = stamp_prefix(
+        _head_of(path),
+        received,
+        region=local.region,
+        inbound_address=local.inbound_address,
+        verdicts=verdicts,
+    )
+    with tempfile.TemporaryFile() as body, path.open("rb") as source:
+        body.write(prefix)
+        source.seek(skip)
+        shutil.copyfileobj(source, body)
+        body.seek(0)
+        handlers.deliver_email(local, f"raw/{path.stem}", body)
 
 
 def _next_hour(moment: datetime) -> datetime:

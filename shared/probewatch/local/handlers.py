@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import IO, Any
 
 from probewatch.model import iso_z
 
@@ -57,8 +57,8 @@ def _clients() -> tuple[Any, Any]:
     return boto3.client("s3"), boto3.client("sqs")
 
 
-def deliver_email(local: Any, key: str, raw: bytes) -> None:
-    """What the SES receipt rule's S3 action does."""
+def deliver_email(local: Any, key: str, raw: bytes | IO[bytes]) -> None:
+    """What the SES receipt rule's S3 action does (`raw` may be an open file: streamed)."""
     s3, _ = _clients()
     s3.put_object(Bucket=local.raw_bucket, Key=key, Body=raw)
 

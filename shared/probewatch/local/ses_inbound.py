@@ -47,13 +47,32 @@ def stamp(
     verdicts: Mapping[str, Mapping[str, str]] | None = None,
 ) -> bytes:
     """`raw` as SES would write it to S3, received at `received`."""
+    prefix, skip = stamp_prefix(
+        raw[:1024 * 1024], received, region=region, inbound_address=inbound_address,
+        verdicts=verdicts,
+    )  # fmt: skip
+    return prefix + raw[skip:]
+
+
+def stamp_prefix(
+    head: bytes,
+    received: datetime,
+    *,
+    region: str,
+    inbound_address: str,
+    verdicts: Mapping[str, Mapping[str, str]] | None = None,
+) -> tuple[bytes, int]:
+    """What SES puts above an email whose start (at least its header block) is `head`, and
+    how many bytes of the email to leave out (a saved Return-Path SES replaces). Lets the
+    demo stream a big email to S3 without holding it twice."""
+    raw = head
     token = hashlib.sha256(raw[:65536]).hexdigest()[:40]
     received_line = (
         f"Received: from mail.sender.invalid ([{CLIENT_IP}]) by inbound-smtp.{region}.amazonaws.com"
         f" with SMTP id {token} for {inbound_address}; {format_datetime(received)}\r\n"
     )
     if has_ses_stamp(raw):
-        return received_line.encode() + raw
+        return received_line.encode(), 0
     sender = peek_sender(raw).sender  # the From, or the envelope a mail client saved
     if not sender:
         got = {"spf": "none", "dkim": "none", "dmarc": "none", "spam": "PASS", "virus": "PASS"}
@@ -82,14 +101,15 @@ def stamp(
         f" dkim={got['dkim']} header.i=@{domain};",
         f" dmarc={got['dmarc']} header.from={domain};",
     ]
-    return ("\r\n".join(lines) + "\r\n").encode() + _without_return_path(raw)
+    return ("\r\n".join(lines) + "\r\n").encode(), _saved_return_path(raw)
 
 
-def _without_return_path(raw: bytes) -> bytes:
-    """SES writes the envelope's Return-Path; a saved one at the top would be a second."""
+def _saved_return_path(raw: bytes) -> int:
+    """Length of a Return-Path at the very top (SES writes the envelope's own; a saved one
+    would be a second), or 0."""
     if raw[:12].lower() == b"return-path:":
         end = raw.find(b"\n")
         while end >= 0 and raw[end + 1 : end + 2] in (b" ", b"\t"):
             end = raw.find(b"\n", end + 1)
-        return raw[end + 1 :] if end >= 0 else raw
-    return raw
+        return end + 1 if end >= 0 else 0
+    return 0
