@@ -164,7 +164,9 @@ def parse_lines(
                 continue
             parser, outcome = claimed
         if (not recent or parser is not recent[0]) and id(parser) in sticky:
-            recent = [parser] + [p for p in recent if p is not parser]
+            if parser in recent:  # to the front; list operations in C, not a loop here
+                recent.remove(parser)
+            recent.insert(0, parser)
             del recent[RECENT:]
         if outcome.__class__ is str:
             rejected.append(Rejection(reason=outcome, raw=line, format=parser.name))  # type: ignore[arg-type]

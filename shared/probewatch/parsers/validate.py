@@ -97,14 +97,25 @@ def optional_ip(text: str | None) -> str | None:
     return ip(text)
 
 
+# Port texts already read ("443" -> 443): ports repeat, and a dict lookup is cheaper than
+# the checks. Only texts the checks passed; bounded.
+_PORTS_SEEN: dict[str, int] = {}
+_PORTS_SEEN_MAX = 8192
+
+
 def port(text: str | int | None) -> int | None:
     """A port number 0..65535; None for missing ("", "-", "*", None);
     LineRejected("bad-port") for anything else."""
     if text is None:
         return None
+    known = _PORTS_SEEN.get(text)  # type: ignore[call-overload]
+    if known is not None:
+        return known  # type: ignore[no-any-return]
     if type(text) is str and text.isascii() and text.isdigit() and len(text) <= 5:  # "12345"
         value = int(text)
         if value <= 65535:
+            if len(_PORTS_SEEN) < _PORTS_SEEN_MAX:
+                _PORTS_SEEN[text] = value
             return value
         raise LineRejected("bad-port")
     if isinstance(text, int):
