@@ -29,7 +29,7 @@ def _text(value: str | None) -> str:
         if len(_TEXTS) >= _LIMIT:
             _TEXTS.clear()
             _TEXTS[None] = "null"
-        found = _TEXTS[value] = encode_basestring_ascii(value)
+        found = _TEXTS[value] = "null" if value is None else encode_basestring_ascii(value)
     return found
 
 
@@ -40,7 +40,7 @@ def _time(moment: datetime | None) -> str:
     text = moment.isoformat()
     if len(text) == 25 and text.endswith("+00:00"):  # UTC, whole seconds: the usual case
         return f'"{text[:19]}Z"'
-    return encode_basestring_ascii(iso_z(moment))  # type: ignore[no-any-return]
+    return encode_basestring_ascii(iso_z(moment) or "")  # type: ignore[no-any-return]
 
 
 def input_json(path: str) -> str:

@@ -168,11 +168,11 @@ def parse_lines(
                 recent.remove(parser)
             recent.insert(0, parser)
             del recent[RECENT:]
-        if outcome.__class__ is str:
-            rejected.append(Rejection(reason=outcome, raw=line, format=parser.name))  # type: ignore[arg-type]
+        if isinstance(outcome, str):
+            rejected.append(Rejection(reason=outcome, raw=line, format=parser.name))
             continue
         kept = False
-        for event in outcome:  # type: ignore[union-attr]
+        for event in outcome:
             moment = event.time
             if moment is not None:
                 if not MIN_YEAR <= moment.year <= MAX_YEAR:  # no four-digit ISO year

@@ -99,7 +99,7 @@ def optional_ip(text: str | None) -> str | None:
 
 # Port texts already read ("443" -> 443): ports repeat, and a dict lookup is cheaper than
 # the checks. Only texts the checks passed; bounded.
-_PORTS_SEEN: dict[str, int] = {}
+_PORTS_SEEN: dict[str | int, int] = {}
 _PORTS_SEEN_MAX = 8192
 
 
@@ -108,9 +108,9 @@ def port(text: str | int | None) -> int | None:
     LineRejected("bad-port") for anything else."""
     if text is None:
         return None
-    known = _PORTS_SEEN.get(text)  # type: ignore[call-overload]
+    known = _PORTS_SEEN.get(text)
     if known is not None:
-        return known  # type: ignore[no-any-return]
+        return known
     if type(text) is str and text.isascii() and text.isdigit() and len(text) <= 5:  # "12345"
         value = int(text)
         if value <= 65535:
