@@ -91,11 +91,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _write_events(out: Any, result: ParseResult, path: str) -> None:
-    """The events as `--json` lines, a thousand to a write."""
+    """The events as `--json` lines, a thousand to a write (the cyclic collector off, as
+    while parsing: it would only rescan the events, which are all still alive)."""
     path_json = input_json(path)
     events = result.events
-    for begin in range(0, len(events), 1000):
-        out.write("".join(json_lines(events[begin : begin + 1000], path_json)))
+    gc.disable()
+    try:
+        for begin in range(0, len(events), 1000):
+            out.write("".join(json_lines(events[begin : begin + 1000], path_json)))
+    finally:
+        gc.enable()
 
 
 def skipped_summary(path: str, result: ParseResult, size: int, binary: bool) -> str:
