@@ -68,7 +68,8 @@ def submission_of(stack: Any, key: str) -> dict[str, Any]:
         mail = read_email(raw)
         sender, message_id = mail.sender, mail.message_id
     except MailRejected:
-        sender, _, message_id, _ = peek_sender(raw)
+        envelope = peek_sender(raw)
+        sender, message_id = envelope.sender, envelope.message_id
     item = table(stack).get_item(
         Key={"PK": f"SUB#{submission_id_for(sender, message_id, key)}", "SK": "SUBMISSION"}
     )["Item"]
@@ -203,7 +204,6 @@ BAD = {
     "limit_size.eml": ("rejected", "too-large"),
     "limit_depth.eml": ("rejected", "too-deep"),
     "limit_parts.eml": ("rejected", "too-many-parts"),
-    "no_sender.eml": ("rejected", "no-sender"),
     "auth_failed.eml": ("rejected", "not-authenticated"),
     "auth_dmarc_fail.eml": ("rejected", "not-authenticated"),
     "auth_forged_below.eml": ("rejected", "not-authenticated"),
@@ -231,6 +231,15 @@ def test_every_bad_email_ends_with_a_submission_saying_why(
     ingest(stack, app, "apple_mail_flowed.eml")
     assert submission_of(stack, "raw/apple_mail_flowed.eml")["reason"] == "reporter-paused"
     assert not [item for item in all_items(stack) if item["PK"].startswith("SRC#")]
+
+
+def test_no_from_is_tied_to_the_envelope_sender_ses_recorded(stack: Any, app: Any) -> None:
+    """No From, but SES's envelope (Return-Path, smtp.mailfrom) names alice: her line counts
+    and the submission is hers, so her digest says what happened to it."""
+    ingest(stack, app, "no_sender.eml")
+    submission = submission_of(stack, "raw/no_sender.eml")
+    assert (submission["status"], submission["reporter"]) == ("accepted", "alice@example.net")
+    assert len(events_of(stack, "45.155.205.10")) == 1
 
 
 def test_replies_go_only_to_authenticated_people(stack: Any, app: Any) -> None:
