@@ -19,6 +19,7 @@ Order of work, and why:
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -117,15 +118,27 @@ def send_incident(incident_id: str, attempt: int, settings: SendSettings) -> Sen
     except AlreadyStored:
         return _already_claimed(table, incident, attempt)
 
-    if not mailboxes.take_send_slot(
-        table, contact.email, now.date(), settings.per_mailbox_daily_cap, settings.global_daily_cap
-    ):
+    try:
+        has_slot = mailboxes.take_send_slot(
+            table,
+            contact.email,
+            now.date(),
+            settings.per_mailbox_daily_cap,
+            settings.global_daily_cap,
+        )
+        reporters = _load_reporters(table, incident)
+        xarf = wants_xarf(table, contact.email)  # the attachment only for desks that opted in
+    except (StoreError, ClientError, BotoCoreError):
+        # SES was not called: free the claim, or every redelivery would take it for a send
+        # SES may have accepted and the report would never go (RELIABILITY.md, throttling).
+        with contextlib.suppress(StoreError, ClientError, BotoCoreError):
+            _release(table, incident_id, attempt, now, "store error before sending")
+        raise
+    if not has_slot:
         _release(table, incident_id, attempt, now, "daily cap reached")
         metrics.add_metric(name="ReportsDeferredByCap", unit="Count", value=1)
         raise SendDeferred("daily send cap reached", _until_next_day(now))
 
-    reporters = _load_reporters(table, incident)
-    xarf = wants_xarf(table, contact.email)  # the attachment only for desks that opted in
     raw = render_report(incident, contact, settings, reporters, xarf=xarf).as_bytes()
     anonymous = [r.email for r in reporters if not r.identify]
     problems = report_violations(raw, forbidden=anonymous, allow_xarf=xarf)

@@ -57,14 +57,17 @@ FOOTER = """
 
 Found by this suite and not fixed yet (each has a strict xfail test that starts failing once
 it is fixed):
-- `dynamodb-throttling`: with DynamoDB writes throttled past botocore's own retries, some
-  incidents are left open or queued and their reports never go out.
+- `everything-3x` (all at once, 3x delivery): one incident is left queued and its report
+  (and that re-route) never goes out; the cause is not yet isolated.
 - `ses-throttling-reply`: an immediate reply to a reporter that SES throttles is dropped (a
   refused reply never fails the email, so the email is never retried and the reply is lost).
 - `kill-ingest-after-reply`: ingest killed after SES accepted an immediate reply sends it
   again on redelivery (replies have no claim-before-send, unlike reports).
 
-Fixed with this suite: `kill-after-ses-accepts` used to leave the incident queued for ever
+Fixed with this suite: `dynamodb-throttling` (then every 5th write) lost 3 of 5 reports: a store error after the
+send claim (the daily-cap slot, the reporter read) left the claim "sending", and every
+redelivery took it for a report SES might have accepted; the claim is now released when SES
+was never called (`sending.py`). `kill-after-ses-accepts` used to leave the incident queued for ever
 (SES had the report; the claim said "sending"; the digest never listed it). The SES event for
 the message now finishes the record (`shared/probewatch/send_recovery.py`, called by
 feedback).

@@ -13,6 +13,7 @@ botocore's event hooks on the very clients the functions use, and the loopback R
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -153,6 +154,13 @@ def key_startswith(attribute: str, prefix: str) -> Callable[[dict[str, Any]], bo
         return isinstance(value, str) and value.startswith(prefix)
 
     return when
+
+
+def share(p: float, seed: int = 17) -> Callable[[dict[str, Any]], bool]:
+    """True for a seeded-random share `p` of calls (reproducible, but no fixed stride that a
+    record with many writes could never get through)."""
+    rng = random.Random(seed)
+    return lambda _params: rng.random() < p
 
 
 def every(nth: int) -> Callable[[dict[str, Any]], bool]:

@@ -164,14 +164,15 @@ class Driver:
                 return
             records = [handlers.sqs_event_record(message, arn) for message in received]
             ids = {record["messageId"] for record in records}
-            failed: set[str] = set()
+            # A duplicate delivery that succeeds deletes the message, whatever the other copies
+            # did: a record comes back only if every copy of it failed.
+            failed = set(ids)
             for _copy in range(self.redeliver):
                 ok, response = self.invoke(function, {"Records": records})
                 if not ok:
-                    failed |= ids  # the invocation failed or died: every record comes back
-                else:
-                    reported = (response or {}).get("batchItemFailures", [])
-                    failed |= {item["itemIdentifier"] for item in reported}
+                    continue  # the invocation failed or died: none of its records deleted
+                reported = (response or {}).get("batchItemFailures", [])
+                failed &= {item["itemIdentifier"] for item in reported}
             for message in received:
                 if message["MessageId"] in failed:
                     self._failed_once.add(message["MessageId"])
@@ -218,8 +219,12 @@ class Driver:
 
     def scheduled(self, function: str, now: datetime) -> None:
         for _copy in range(self.redeliver):
-            with frozen(now):
-                self.invoke(function, handlers.scheduled_event(now, function))
+            event = handlers.scheduled_event(now, function)
+            # The scheduler invokes asynchronously: Lambda retries a failed invocation twice.
+            for _try in range(3):
+                with frozen(now):
+                    if self.invoke(function, event)[0]:
+                        break
 
     # ------------------------------------------------------------ the run
 

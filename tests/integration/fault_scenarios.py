@@ -19,6 +19,7 @@ from fault_harness import (
     key_startswith,
     kill,
     servfail,
+    share,
     timeout,
     unprocessed,
 )
@@ -44,9 +45,9 @@ def _faults(*make: Callable[[], Fault]) -> Installer:
     return install
 
 
-def _ddb_throttle() -> Installer:
+def _ddb_throttle(p: float = 0.2) -> Installer:
     def install(stack: Any, _rdap: Any, _dns: Any) -> Any:
-        nth = every(5)
+        nth = share(p)
         return injected(
             stack.table_name,
             *(
@@ -64,7 +65,7 @@ def _ddb_throttle() -> Installer:
                 "before-call.dynamodb.Query",
                 error("ThrottlingException"),
                 times=None,
-                when=every(7),
+                when=share(p / 2, seed=29),
             ),
         )
 
@@ -147,7 +148,7 @@ SCENARIOS = [
     ),
     Scenario(
         "dynamodb-throttling",
-        "every 5th DynamoDB write ProvisionedThroughputExceeded, every 7th Query Throttling, "
+        "20% of DynamoDB writes ProvisionedThroughputExceeded, 10% of Queries Throttling "
         "for the whole run",
         _ddb_throttle(),
     ),
@@ -238,10 +239,10 @@ SCENARIOS = [
     ),
     Scenario(
         "everything-3x",
-        "at once, every trigger delivered 3 times: the DynamoDB throttling above, RDAP 429 x3, "
+        "at once, every trigger delivered 3 times: 10% of DynamoDB writes throttled, RDAP 429 x3, "
         "SERVFAIL x6, SES TooManyRequests x1, S3 timeout x1, send killed after SES accepted",
         _combined(
-            _ddb_throttle(),
+            _ddb_throttle(0.1),
             _rdap_fail(3, 429),
             _servfail(6),
             _faults(

@@ -40,3 +40,12 @@ def test_send_recovery_is_what_finishes_a_killed_send(monkeypatch: pytest.Monkey
 )
 def test_ingest_killed_after_a_reply_does_not_reply_twice() -> None:
     assert_nothing_lost_or_doubled("kill-ingest-after-reply", isolated=False)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="found, not fixed: with every fault at once and 3x delivery one incident is left "
+    "queued and its report never goes out (cause not yet isolated; RELIABILITY.md)",
+)
+def test_every_fault_at_once_with_redelivery_loses_nothing() -> None:
+    assert_nothing_lost_or_doubled("everything-3x", isolated=False)
