@@ -32,7 +32,8 @@ from probewatch.parsers.patterns import lazy
 from probewatch.parsers.vendor_helpers import is_ip, verdict, zone_direction
 
 # "%ASA-4-106023:", the "%ASA|PIX-4-106023:" of Cisco's guides, or the tag without its "%".
-_TAG = lazy(r"(?:%|\b)(?:ASA|PIX|FTD|FWSM)(?:\|PIX)?-(?:[\w]+-)?\d-(?P<id>\d{6})\b\s*:?\s*")
+_TAG = lazy(r"%(?:ASA|PIX|FTD|FWSM)(?:\|PIX)?-(?:[\w]+-)?\d-(?P<id>\d{6})\s*:?\s*")
+_UNTAGGED_STARTS = ("Deny ", "Denied ICMP", "Inbound ", "Outbound ", "access-list ")
 _REPEATED = lazy(r"message repeated \d+ times:\s*\[\s*(?P<inner>.*?)\s*\]?\s*$")
 
 # An endpoint token: "iface:addr/port", stops before "(" (mapped address, user) and spaces.
@@ -137,18 +138,13 @@ class CiscoAsaParser:
         self._times = timestamps.HeaderTimes()
 
     def can_parse(self, line: str) -> bool:
-        if "ASA-" in line or "PIX-" in line or "FTD-" in line or "FWSM-" in line:
-            return True
-        # A message pasted without its tag ("Deny tcp src outside:A/p dst inside:B/q ...")
-        return (
-            ("Deny " in line and (" src " in line or " from " in line))
-            or ("denied" in line and " from " in line)
-            or ("access-list " in line and "->" in line)
-            or " Accessed URL " in line
-        )
+        if "%" in line:  # one scan for the common case; the tag's name only then
+            return "ASA-" in line or "PIX-" in line or "FTD-" in line or "FWSM-" in line
+        # A message pasted without its tag, at the line's start ("Deny tcp src outside:...")
+        return line.startswith(_UNTAGGED_STARTS) or " Accessed URL " in line
 
     def parse(self, line: str, ctx: ParseContext) -> list[ProbeEvent] | None:
-        tag = _TAG.search(line)
+        tag = _TAG.search(line) if "%" in line else None
         if tag is None:
             start = cisco_asa_more.untagged_start(line)
             message_id = cisco_asa_more.untagged_id(line[start:]) if start >= 0 else None
@@ -237,6 +233,8 @@ def _direction(way: str | None, src: str | None, dst: str | None) -> str | None:
 
 def _fields(message_id: str, body: str) -> _Fields | None:
     """What the message says about the traffic, or None for messages about other things."""
+    if message_id.startswith("106"):  # the common deny messages first: no detour
+        return _deny_106(message_id, body)
     more = cisco_asa_more.fields(message_id, body)
     if more is not None:
         dst = endpoint(more.dst) if more.dst else (None, None)
@@ -246,8 +244,6 @@ def _fields(message_id: str, body: str) -> _Fields | None:
     if message_id in _DROPS:
         return _dropped(message_id, body)
     family = message_id[:3]
-    if message_id.startswith("106"):
-        return _deny_106(message_id, body)
     if family == "313":
         match = _ICMP_DENIED.match(body) or _ICMP_INVALID.match(body)
         if match is None:
