@@ -255,7 +255,7 @@ def _fields(message_id: str, body: str) -> _Fields | None:
         match = _ACL_DENIED.match(body)
         if match is None:
             return None
-        action = "allow" if match.group("verdict") == "access permitted" else "block"
+        action: Action = "allow" if match.group("verdict") == "access permitted" else "block"
         return _Fields(match.group("proto"), endpoint(match.group("src")),
                        endpoint(match.group("dst")), action)  # fmt: skip
     if family == "302":

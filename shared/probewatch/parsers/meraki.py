@@ -84,7 +84,7 @@ class MerakiParser:
         else:
             said = _FLOW_WORD.match(body)  # "flows deny src=..."
             pattern = _PATTERN.search(body)  # flows / firewall: "pattern: deny all"
-            word = pattern.group("word") if pattern else fields.get("decision")
+            word: str = pattern.group("word") if pattern else fields.get("decision", "")
             action = verdict(said.group("word") if said else _PATTERN_NUMBERS.get(word, word))
             if kind.startswith("ip_flow_"):
                 action = "allow"  # a session the MX let through
