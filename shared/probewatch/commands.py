@@ -108,6 +108,7 @@ def apply_settings(reporter: Reporter, pairs: dict[str, str]) -> Reporter:
         if key == "tz":
             if value in _zones():
                 changes["tz"] = value
+                changes["tz_declared"] = True  # tz=UTC too: a fact now, not a default
             else:
                 problems.append(f"tz={value}: not a time zone name (e.g. Europe/Berlin, UTC)")
         elif key == "mask":

@@ -141,6 +141,13 @@ def _how_to_forward(settings: ReplySettings) -> list[str]:
     ]
 
 
+def send_immediate(
+    mail: InboundMail, settings: ReplySettings, now: datetime, topic: str, text: str
+) -> bool:
+    """Another kind of immediate reply (probewatch.held_replies), under the same rules."""
+    return _send(mail, settings, now, topic, text)
+
+
 def _send(mail: InboundMail, settings: ReplySettings, now: datetime, topic: str, text: str) -> bool:
     # Our own reply coming back (forwarded, inline or attached): answering it starts a loop.
     # Only these replies check it: a command may quote our reply and still deserves one.

@@ -31,12 +31,13 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from probewatch.clock import utcnow
-from probewatch.clock_check import check_clock
 from probewatch.errors import MailRejected
+from probewatch.held_replies import reply_held
 from probewatch.immediate_replies import reply_no_events, reply_not_registered
-from probewatch.mail.inbound import InboundMail, MailText, peek_sender, read_email
+from probewatch.ingest_times import NO_TIME, hold_for_clock, read_timed  # noqa: F401 (NO_TIME: was defined here)
+from probewatch.mail.inbound import InboundMail, peek_sender, read_email
 from probewatch.mail.limits import TOO_LARGE, MailLimits
-from probewatch.model import ProbeEvent, Rejection, Reporter, Submission
+from probewatch.model import Rejection, Reporter, Submission
 from probewatch.observability import logger, metrics
 from probewatch.sites import observed_sites
 from probewatch.store.events import mark_sources_active, put_events
@@ -44,7 +45,6 @@ from probewatch.store.raw_mail import RawMail, fetch_raw_mail
 from probewatch.store.submissions import claim_submission, save_submission
 
 EXAMPLE_CHARS = 300
-NO_TIME = "no-time"
 
 
 @dataclass(frozen=True)
@@ -55,19 +55,27 @@ class Collaborators:
     get_reporter: Callable[[str, str], Reporter | None]
     append_log: Callable[..., None]
     note_observed_sites: Callable[[str, str, set[str]], None] | None = None
+    # (table, email, offset seconds, when, basis): remember a reliable clock measurement
+    note_clock: Callable[[str, str, float, datetime, str], None] | None = None
     handle_command: Callable[[InboundMail, Any, datetime], bool] | None = None
     record_reply: Callable[[InboundMail, Any, datetime], bool] | None = None
 
     @classmethod
     def default(cls) -> Collaborators:
         from probewatch.parsers import parse_text
-        from probewatch.store.reporters import append_log, get_reporter, note_observed_sites
+        from probewatch.store.reporters import (
+            append_log,
+            get_reporter,
+            note_clock,
+            note_observed_sites,
+        )
 
         return cls(
             parse=parse_text,
             get_reporter=get_reporter,
             append_log=append_log,
             note_observed_sites=note_observed_sites,
+            note_clock=note_clock,
             handle_command=_optional("probewatch.commands", "handle_command_mail"),
             record_reply=_optional("probewatch.abuse_replies", "record_reply"),
         )
@@ -109,7 +117,7 @@ def ingest_object(
     except Exception as exc:  # hostile MIME must end in a record, not in a retry loop
         logger.exception("email could not be parsed", extra={"s3_key": key})
         return _record_unreadable(raw, key, "unreadable", repr(exc)[:200], settings, deps, now)
-    return _ingest_mail(mail, key, settings, deps, now)
+    return _ingest_mail(mail, key, settings, deps, now, raw.data)
 
 
 def _record_unreadable(
@@ -144,7 +152,12 @@ def _record_unreadable(
 
 
 def _ingest_mail(
-    mail: InboundMail, key: str, settings: Any, deps: Collaborators, now: datetime
+    mail: InboundMail,
+    key: str,
+    settings: Any,
+    deps: Collaborators,
+    now: datetime,
+    raw: bytes | None = None,
 ) -> Submission:
     submission = Submission(
         submission_id=submission_id_for(mail.sender, mail.message_id, key),
@@ -188,7 +201,7 @@ def _ingest_mail(
         submission.reason = f"reporter-{reporter.status}"
         return _finish(submission, reporter, settings, deps, now)
 
-    _read_logs(mail, submission, reporter, settings, deps, now)
+    _read_logs(mail, submission, reporter, settings, deps, now, raw)
     return _finish(submission, reporter, settings, deps, now)
 
 
@@ -199,20 +212,20 @@ def _read_logs(
     settings: Any,
     deps: Collaborators,
     now: datetime,
+    raw: bytes | None = None,
 ) -> None:
-    events: list[ProbeEvent] = []
-    rejected: list[Rejection] = []
-    results = [
-        _best_version(mail.versions(text), deps, reporter, submission) for text in mail.texts
-    ]
-    for result in results:
-        submission.lines += result.lines
-        rejected.extend(result.rejected)
-        for event in result.events:
-            if event.time is None:  # cannot be placed in a 72-hour window, nor reported
-                rejected.append(Rejection(reason=NO_TIME, raw=event.raw, format=event.format))
-            else:
-                events.append(event)
+    # Only times known to the second are stored: a zone nobody knows, or a clock measured
+    # off by more than 5 s, holds the events (probewatch.ingest_times).
+    read = read_timed(mail, raw, reporter, submission, deps.parse)
+    note_clock = deps.note_clock
+    hold_for_clock(
+        read,
+        mail,
+        reporter,
+        submission,
+        (lambda *a: note_clock(settings.table_name, *a)) if note_clock is not None else None,
+    )
+    events, rejected = read.events, read.rejected
 
     submission.events_stored = put_events(settings.table_name, events, submission.submission_id)
     newest: dict[str, datetime] = {}
@@ -231,17 +244,26 @@ def _read_logs(
     for rejection in rejected:
         submission.rejected[rejection.reason] = submission.rejected.get(rejection.reason, 0) + 1
         submission.rejected_examples.setdefault(rejection.reason, rejection.raw[:EXAMPLE_CHARS])
-    latest = max(newest.values(), default=None)
-    clock = check_clock(mail, latest, submission.received_at)
-    submission.clock_offset_seconds = clock.offset_seconds
-    submission.log_lag_seconds = clock.log_lag_seconds
-    submission.date_lag_seconds = clock.date_lag_seconds
-
+    if read.held:
+        reply_held(
+            mail,
+            settings,
+            now,
+            zone=read.zone,
+            zone_held=len(read.zone_held),
+            zone_example=read.zone_held[0].raw if read.zone_held else None,
+            clock=read.clock,
+            clock_held=len(read.clock_held),
+            accepted=len(events),
+        )
     if events:
         submission.status, submission.reason = "accepted", None
         return
     submission.status = "no-events"
     submission.reason = _why_no_events(mail, rejected)
+    if read.held:
+        submission.reason = "events-held"
+        return  # the reply above said what is held and why
     reply_no_events(
         mail,
         settings,
@@ -251,23 +273,6 @@ def _read_logs(
         rejected=submission.rejected,
         examples=submission.rejected_examples,
     )
-
-
-def _best_version(
-    versions: list[MailText], deps: Collaborators, reporter: Reporter, submission: Submission
-) -> Any:
-    """The parse result of the rendering that yields the most events (then the fewest
-    rejected lines, then the sender's preferred one): see InboundMail.versions."""
-    results = [
-        deps.parse(
-            text.text,
-            tz=reporter.tz,
-            received_at=submission.received_at,
-            reporter=submission.reporter,
-        )
-        for text in versions
-    ]
-    return max(results, key=lambda r: (len(r.events), -len(r.rejected)))
 
 
 def _why_no_events(mail: InboundMail, rejected: list[Rejection]) -> str:

@@ -314,6 +314,8 @@ DEMO = {
     "04-alice-alert-attached-rfc822.eml": ("accepted", {"netfilter": 6}),
     "05-bob-no-firewall-lines.eml": ("no-events", {}),
     "06-carol-html-only-quoted-printable.eml": ("accepted", {"netfilter": 5}),
+    # Issue 12: a router logging local time, no zone set, no evidence of it: held.
+    "07-dave-router-local-time-no-zone.eml": ("no-events", {}),
 }
 
 
@@ -322,7 +324,12 @@ def test_demo_emails_give_the_events_the_demo_expects(stack: Any, app: Any) -> N
     for entry in json.loads((demo / "reporters.json").read_text()):
         put_reporter(
             stack.table_name,
-            Reporter(email=entry["email"], tz=entry["tz"], mask_octets=entry.get("mask", 2)),
+            Reporter(
+                email=entry["email"],
+                tz=entry.get("tz", "UTC"),
+                tz_declared="tz" in entry,
+                mask_octets=entry.get("mask", 2),
+            ),
         )
     assert sorted(p.name for p in demo.glob("*.eml")) == sorted(DEMO)
     outcomes = {}
@@ -332,9 +339,14 @@ def test_demo_emails_give_the_events_the_demo_expects(stack: Any, app: Any) -> N
         outcomes[name] = (submission["status"], submission["formats"])
     assert outcomes == DEMO
     alert = submission_of(stack, "raw/04-alice-alert-attached-rfc822.eml")
-    assert alert["clock_offset_seconds"] == 42.0  # the NAS clock the digest warns about
-    (no_events,) = replies_sent()
-    assert set(no_events.destinations) == {"bob@example.org"}
+    assert alert["clock_offset_seconds"] == 3.0  # inside +-5 s: accepted
+    assert alert["clock_basis"] == "attached-alert" and alert["clock_held"] == 0
+    dave = submission_of(stack, "raw/07-dave-router-local-time-no-zone.eml")
+    assert (dave["zone"], dave["zone_basis"], dave["zone_suggestion"]) == (None, None, "-05:00")
+    assert (dave["zone_held"], dave["rejected"]) == (3, {"zone-unknown": 3})
+    replies = {(r.destinations[0],): r.raw_data for r in replies_sent()}
+    assert set(replies) == {("bob@example.org",), ("dave@example.com",)}
+    assert "America/New_York" in replies[("dave@example.com",)]
 
 
 def test_ingest_learns_the_networks_the_alerts_were_addressed_to(stack: Any, app: Any) -> None:
@@ -350,3 +362,36 @@ def test_ingest_learns_the_networks_the_alerts_were_addressed_to(stack: Any, app
     ingest(stack, app, "gmail_inline.eml")
     alice = get_reporter(stack.table_name, "alice@example.net")
     assert alice is not None and alice.observed_sites == ["81.2.69.0/24"]
+
+
+def test_a_clock_measured_42_seconds_ahead_holds_the_events(stack: Any, app: Any) -> None:
+    """Issue 12: never file skewed times. The attached alert's Date (the NAS clock) is 42 s
+    after its Received stamp: its events are held, the reporter is told at once, and the
+    measurement is remembered, so the next forward without one is held too."""
+    from probewatch.store.reporters import get_reporter
+
+    demo = MAIL_FIXTURES.parents[2] / "events" / "emails"
+    put_reporter(stack.table_name, Reporter("alice@example.net", tz="America/New_York"))
+    raw = (demo / "04-alice-alert-attached-rfc822.eml").read_bytes()
+    skewed = raw.replace(
+        b"Date: Wed, 25 Nov 2026 07:45:16 -0500", b"Date: Wed, 25 Nov 2026 07:45:55 -0500"
+    )
+    assert skewed != raw
+    ingest(stack, app, "skewed.eml", skewed)
+    held = submission_of(stack, "raw/skewed.eml")
+    assert (held["status"], held["reason"], held["events_stored"]) == (
+        "no-events",
+        "events-held",
+        0,
+    )
+    assert (held["clock_offset_seconds"], held["clock_held"]) == (42.0, 6)
+    assert held["rejected"] == {"clock-skew": 6}
+    alice = get_reporter(stack.table_name, "alice@example.net")
+    assert alice is not None and alice.clock_offset_seconds == 42.0
+    [reply] = replies_sent()
+    assert "42 seconds ahead" in reply.raw_data and "NTP" in reply.raw_data
+    # The next forward carries no measurement of its own: the known skew still holds it.
+    inline = (demo / "01-alice-netgear-gmail-inline.eml").read_bytes()
+    ingest(stack, app, "inline.eml", inline)
+    later = submission_of(stack, "raw/inline.eml")
+    assert later["clock_held"] == 6 and later["events_stored"] == 0

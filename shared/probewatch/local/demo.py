@@ -204,6 +204,8 @@ def _register_reporters(
         if isinstance(fields.get("review"), str):
             fields["review"] = fields["review"] == "on"
         fields["email"] = fields["email"].lower()
+        if "tz" in entry:  # a zone written down is declared, UTC included
+            fields["tz_declared"] = True
         put_reporter(table_name, Reporter(**fields))
     return verdicts
 
