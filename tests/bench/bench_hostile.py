@@ -5,7 +5,7 @@ header fields, 20,000 MIME parts or parameters, 40 levels of nesting, an 8 MB li
 bombs, odd charsets, auto-replies and our own replies coming back, beside valid controls).
 Three measurements:
   * the mail layer alone: each email in a fresh interpreter (`read_email` and the parsers on
-    every text it yields), so each peak RSS is that email's own;
+    every text it yields), with its Python heap peak (tracemalloc) as that email's cost;
   * the real ingest path (`probewatch.ingest.ingest_object`, moto as a server in its own
     process, as bench_memory does) on the three emails the mail layer found most costly;
   * `probewatch demo --emails DIR` over the whole set in one process (moto, every handler,
