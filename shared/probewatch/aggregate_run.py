@@ -182,6 +182,8 @@ class _Run:
         self._count_decision(incident)
         if incident.status == "queued":
             enqueue_send(self.settings.send_queue_url, incident.incident_id, 0)
+        elif incident.status == "held" and incident.review_notified_at is None:
+            self._notify_reviewers(incident)
         self._log_filtered(incident, delta, dropped)
         if incident.status != "open":
             self._log_decision(incident, events)
@@ -269,6 +271,15 @@ class _Run:
             incident.queued_at = self.now
             incident.enqueue_count += 1
         return merged
+
+    def _notify_reviewers(self, incident: Incident) -> None:
+        """At once, not only in the digest: the report waits for the reporter's CANCEL."""
+        from probewatch.review_notice import notify_reviewers
+
+        sender = getattr(self.settings, "sender_address", None)
+        if notify_reviewers(self.table, sender, incident, self.reporters(), self.now):
+            incident.review_notified_at = self.now
+            self._save_quietly(incident)
 
     def _count_decision(self, incident: Incident) -> None:
         if incident.status == "open":

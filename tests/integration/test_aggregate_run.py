@@ -4,6 +4,7 @@ an incident can end without a report."""
 from __future__ import annotations
 
 from datetime import timedelta
+from email.utils import parseaddr
 from typing import Any
 
 import pytest
@@ -54,6 +55,13 @@ def _mark_sent(table: str, incident_id: str) -> None:
     assert incident is not None and incident.status == "queued"
     incident.status, incident.sent_at = "sent", incident.queued_at
     save_incident(table, incident)
+
+
+def _sent_mail() -> list[Any]:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    return list(ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages)
 
 
 def _log(table: str, email: str, kind: str) -> list[dict[str, Any]]:
@@ -212,6 +220,14 @@ def test_review_hold_then_queue_unless_cancelled(stack: LocalStack) -> None:
         incident = get_incident(table, _pointer(table, ip) or "")
         assert incident is not None and incident.status == "held"
         assert incident.hold_until == T0 + 70 * M + timedelta(hours=12)
+        # Issue 12: bob is told at once, with the report's text and how to CANCEL it.
+        assert incident.review_notified_at == T0 + 70 * M
+        notice = next(m for m in _sent_mail() if incident.incident_id in m.raw_data)
+        assert {parseaddr(d)[1] for d in notice.destinations} == {"bob@example.net"}
+        assert f"CANCEL {incident.incident_id}" in notice.raw_data
+        assert "appears to be originating from your network" in " ".join(
+            notice.raw_data.split()
+        )
     assert queue_bodies(stack.send_queue_url) == []
 
     # bob cancels one (the commands stage does exactly this).
