@@ -71,12 +71,11 @@ def plan_zone(reporter: Reporter, mail: InboundMail, raw: bytes | None) -> ZoneP
         return ZonePlan(_fixed(offset), _label(offset), "attached-alert-date", hint)
     if mail.auto_submitted and not mail.is_forward and dates.outer is not None:
         return ZonePlan(_fixed(dates.outer), _label(dates.outer), "direct-alert-date", hint)
-    fields = {_field_offset(m) for t in mail.texts for m in _TZ_FIELD.findall(t.text)}
-    fields.discard(None)
+    found = {_field_offset(m) for t in mail.texts for m in _TZ_FIELD.findall(t.text)}
+    fields = {offset for offset in found if offset is not None}
     if len(fields) == 1:
-        [offset] = fields
-        assert offset is not None
-        return ZonePlan(_fixed(offset), _label(offset), "device-tz-field", hint)
+        [field] = fields
+        return ZonePlan(_fixed(field), _label(field), "device-tz-field", hint)
     # UTC only as the parsers' placeholder: zone-dependent events are held, never stored.
     return ZonePlan("UTC", None, None, hint)
 
