@@ -74,8 +74,8 @@ class AggregateSettings(_Base):
     # Stop starting new sources after this many seconds (keep it below the Lambda timeout).
     time_budget_seconds: int = Field(240, ge=1)
     # From: of the notice telling a reviewing reporter at once that a report waits
-    # (probewatch.review_notice); without it only the digest tells them.
-    sender_address: str | None = None
+    # (probewatch.review_notice). An AWS name like the others: no default.
+    sender_address: str = Field(min_length=3)
 
     @model_validator(mode="after")
     def _inside_the_window(self) -> AggregateSettings:

