@@ -147,7 +147,11 @@ def test_single_reporter_volume_counts_only_when_turned_on(
 
 
 def test_the_default_comes_from_settings_and_can_be_turned_on() -> None:
-    base = {"table_name": "probes", "send_queue_url": "https://sqs.example/q"}
+    base = {
+        "table_name": "probes",
+        "send_queue_url": "https://sqs.example/q",
+        "sender_address": "probewatch@probes.example",
+    }
     assert EvidenceRules.from_settings(AggregateSettings(**base)) == EvidenceRules()
     assert not EvidenceRules().single_reporter_volume
     on = AggregateSettings(**base, single_reporter_volume=True, min_independent_reporters=3)
@@ -160,6 +164,7 @@ def test_thresholds_come_from_settings() -> None:
     settings = AggregateSettings(
         table_name="probes",
         send_queue_url="https://sqs.example/q",
+        sender_address="probewatch@probes.example",
         min_events_uncorroborated=5,
         min_ports_or_minutes_uncorroborated=3,
         single_reporter_volume=True,
