@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -24,7 +24,12 @@ from botocore.exceptions import ClientError
 from probewatch.errors import StoreError
 from probewatch.model import iso_z
 from probewatch.store import keys
-from probewatch.store.table import condition_failed, dynamodb_call, dynamodb_table
+from probewatch.store.table import (
+    condition_failed,
+    dynamodb_call,
+    dynamodb_table,
+    take_daily_slot,
+)
 
 REPLY_TTL = timedelta(days=90)
 RELAY_COUNTER_TTL = timedelta(days=3)
@@ -186,23 +191,8 @@ def incident_history(table_name: str, incident_id: str) -> IncidentHistory:
 
 def take_relay_slot(table_name: str, email: str, day: date, limit: int) -> bool:
     """Count one relayed desk reply to reporter `email` on `day`; False once `limit` is reached."""
-    try:
-        dynamodb_table(table_name).update_item(
-            Key={keys.PK: keys.relay_limit_pk(email), keys.SK: keys.day_sk(day.isoformat())},
-            UpdateExpression="ADD relays :one SET #ttl = :ttl",
-            ConditionExpression="attribute_not_exists(relays) OR relays < :limit",
-            ExpressionAttributeNames={"#ttl": keys.TTL},
-            ExpressionAttributeValues={
-                ":one": 1,
-                ":limit": limit,
-                ":ttl": int((datetime.combine(day, time.min, UTC) + RELAY_COUNTER_TTL).timestamp()),
-            },
-        )
-    except ClientError as exc:
-        if condition_failed(exc):
-            return False
-        raise StoreError(f"relay counter for {email}: {exc}") from exc
-    return True
+    key = {keys.PK: keys.relay_limit_pk(email), keys.SK: keys.day_sk(day.isoformat())}
+    return take_daily_slot(table_name, key, day, limit, "relays", RELAY_COUNTER_TTL)
 
 
 def _plain(value: Any) -> Any:

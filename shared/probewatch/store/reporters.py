@@ -19,7 +19,12 @@ from botocore.exceptions import ClientError
 from probewatch.errors import StoreError
 from probewatch.model import Reporter, iso_z
 from probewatch.store import keys
-from probewatch.store.table import condition_failed, dynamodb_call, dynamodb_table
+from probewatch.store.table import (
+    condition_failed,
+    dynamodb_call,
+    dynamodb_table,
+    take_daily_slot,
+)
 
 # Long enough for a month of digests to be rebuilt by hand, short enough to forget people.
 LOG_TTL = timedelta(days=35)
@@ -266,23 +271,8 @@ def take_reply_slot(
     Mail the reporter asked for in advance (review notices, `counter="notices"`) is counted
     on its own, so a busy review day cannot use up the replies to what they send.
     """
-    try:
-        dynamodb_table(table_name).update_item(
-            Key={keys.PK: keys.reply_limit_pk(email), keys.SK: keys.day_sk(day.isoformat())},
-            UpdateExpression="ADD #n :one SET #ttl = :ttl",
-            ConditionExpression="attribute_not_exists(#n) OR #n < :limit",
-            ExpressionAttributeNames={"#ttl": keys.TTL, "#n": counter},
-            ExpressionAttributeValues={
-                ":one": 1,
-                ":limit": limit,
-                ":ttl": int((datetime.combine(day, time.min, UTC) + REPLY_COUNTER_TTL).timestamp()),
-            },
-        )
-    except ClientError as exc:
-        if condition_failed(exc):
-            return False
-        raise StoreError(f"reply counter for {email}: {exc}") from exc
-    return True
+    key = {keys.PK: keys.reply_limit_pk(email), keys.SK: keys.day_sk(day.isoformat())}
+    return take_daily_slot(table_name, key, day, limit, counter, REPLY_COUNTER_TTL)
 
 
 def _query_all(table_name: str, **query: Any) -> list[dict[str, Any]]:
